@@ -1,0 +1,120 @@
+// SP 800-90B continuous health tests for the hardware RNG.
+//
+// The hwrng is a physical noise source: it can fail silently, stuck on one
+// value or biased towards a few.  Every raw byte passes the Repetition Count
+// Test (SP 800-90B §4.4.1) and the Adaptive Proportion Test (§4.4.2) before it
+// may reach the input pool, and no byte is used until the start-up test
+// (§4.3) has seen 1024 consecutive samples pass.
+//
+// Samples are bytes: a non-binary source, so the APT window is W = 512.  The
+// tests run at two levels, as jitterentropy does: an intermittent failure
+// (alpha = 2^-30) discards the block and restarts the start-up test; a
+// permanent failure (alpha = 2^-60) disables the hwrng until restart.
+//
+// Pure code: no I/O, no threads, no clock.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace rngpool::core {
+
+inline constexpr std::uint32_t kAptWindowNonBinary = 512;  // SP 800-90B §4.4.2
+inline constexpr std::uint32_t kAptWindowBinary = 1024;    // SP 800-90B §4.4.2
+inline constexpr std::uint32_t kStartupSamples = 1024;     // SP 800-90B §4.3 (1)
+inline constexpr double kIntermittentAlphaLog2 = -30.0;
+inline constexpr double kPermanentAlphaLog2 = -60.0;
+inline constexpr double kDefaultEntropyPerByte = 6.0;
+
+// SP 800-90B §4.4.1: C = 1 + ceil(-log2(alpha) / H).
+std::uint32_t rct_cutoff(double entropy_per_sample, double alpha_log2);
+// SP 800-90B §4.4.2: C = 1 + CRITBINOM(W, 2^-H, 1 - alpha), computed exactly;
+// never more than W.
+std::uint32_t apt_cutoff(std::uint32_t window, double entropy_per_sample, double alpha_log2);
+
+// Repetition Count Test, SP 800-90B §4.4.1, one cutoff.  The run count starts
+// at 1 on a new value; feed() returns true on the sample that makes the run
+// reach the cutoff.  State carries across blocks.
+class RepetitionCountTest {
+ public:
+  explicit RepetitionCountTest(std::uint32_t cutoff);
+  bool feed(std::uint8_t sample);
+  std::uint32_t run_length() const { return run_; }
+
+ private:
+  std::uint32_t cutoff_;
+  std::uint32_t run_ = 0;
+  std::uint8_t last_ = 0;
+};
+
+// Adaptive Proportion Test, SP 800-90B §4.4.2, one cutoff.  Literal
+// algorithm: the first sample of each window is the reference and counts 1;
+// the next W-1 samples are compared; windows are consecutive and disjoint.
+// feed() returns true on the sample that makes the count reach the cutoff.
+class AdaptiveProportionTest {
+ public:
+  AdaptiveProportionTest(std::uint32_t window, std::uint32_t cutoff);
+  bool feed(std::uint8_t sample);
+
+ private:
+  std::uint32_t window_;
+  std::uint32_t cutoff_;
+  std::uint32_t position_ = 0;  // samples seen in the current window
+  std::uint32_t count_ = 0;
+  std::uint8_t reference_ = 0;
+};
+
+// What the server reports for the hwrng.  The monitor itself produces the
+// first four; the source reader adds absent and exhausted.
+enum class HwrngState { startup, ok, failed_intermittent, failed_permanent, absent, exhausted };
+std::string_view to_string(HwrngState state);  // "startup", "ok", "failed-intermittent", ...
+
+struct HealthCutoffs {
+  std::uint32_t rct_intermittent;
+  std::uint32_t rct_permanent;
+  std::uint32_t apt_intermittent;
+  std::uint32_t apt_permanent;
+  std::uint32_t apt_window;
+};
+HealthCutoffs compute_cutoffs(double entropy_per_byte);
+
+struct HealthCounters {
+  std::uint64_t bytes_tested = 0;
+  std::uint64_t bytes_used = 0;  // returned as usable by test_block()
+  std::uint64_t rct_failures = 0;  // both levels
+  std::uint64_t apt_failures = 0;  // both levels
+  std::uint64_t intermittent_failures = 0;
+  std::uint64_t permanent_failures = 0;
+};
+
+// Both tests at both levels, plus the start-up gate.
+class HealthMonitor {
+ public:
+  // entropy_per_byte in (0, 8]; throws std::invalid_argument otherwise.
+  explicit HealthMonitor(double entropy_per_byte = kDefaultEntropyPerByte);
+
+  // Tests a block of raw samples and returns the part of it that may be mixed
+  // into the input pool: empty if the block contains a failure, if start-up
+  // has not completed (the samples that complete it are not used), or after
+  // a permanent failure.
+  std::span<const std::uint8_t> test_block(std::span<const std::uint8_t> block);
+
+  HwrngState state() const { return state_; }  // startup, ok, failed_intermittent, failed_permanent
+  double entropy_per_byte() const { return entropy_per_byte_; }
+  const HealthCutoffs& cutoffs() const { return cutoffs_; }
+  const HealthCounters& counters() const { return counters_; }
+
+ private:
+  double entropy_per_byte_;
+  HealthCutoffs cutoffs_;
+  HealthCounters counters_;
+  HwrngState state_ = HwrngState::startup;
+  RepetitionCountTest rct_intermittent_;
+  RepetitionCountTest rct_permanent_;
+  AdaptiveProportionTest apt_intermittent_;
+  AdaptiveProportionTest apt_permanent_;
+  std::uint32_t startup_passed_ = 0;  // consecutive samples passed since (re)start
+};
+
+}  // namespace rngpool::core

@@ -1,0 +1,84 @@
+// The output pool: ChaCha20 with fast key erasure, seeded from getrandom(2)
+// and health-tested hwrng bytes.
+//
+// Why fast key erasure (Bernstein, "Fast-key-erasure random-number
+// generators", 2017): every refill's first 32 keystream bytes replace the key
+// at once, so a memory snapshot taken later cannot reproduce anything already
+// handed out.  Bytes handed out are wiped from our buffers and never handed
+// out again.
+//
+// Why two inputs: getrandom(2) is always there and already good; the hwrng
+// adds an independent physical source, so neither alone has to be trusted.
+// Health-passed hwrng bytes are absorbed into a BLAKE2b state (the input
+// pool); each reseed derives the next key as
+//   BLAKE2b-256(label, old key, 32 bytes of getrandom, input-pool digest, counter).
+//
+// Pure code: the system entropy call and the clock come from the caller.
+// Not thread-safe: the daemon uses it from its one I/O thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+namespace rngpool::core {
+
+using Clock = std::chrono::steady_clock;
+// Fills the span with bytes from the kernel RNG (getrandom(2), flags 0, in
+// the daemon); a deterministic fake in tests.
+using SystemEntropy = std::function<void(std::span<std::uint8_t>)>;
+
+inline constexpr std::size_t kKeySize = 32;           // RFC 8439 §2.3
+inline constexpr std::size_t kMaxGenerate = 64 * 1024;  // one generate() call at most
+
+struct PoolConfig {
+  std::chrono::seconds reseed_interval{60};
+  std::uint64_t reseed_bytes = std::uint64_t{64} << 20;  // byte budget between reseeds
+};
+
+struct PoolCounters {
+  std::uint64_t reseeds = 0;
+  std::uint64_t reseeds_with_hwrng = 0;
+  std::uint64_t bytes_generated = 0;
+  std::uint64_t hwrng_bytes_mixed = 0;
+};
+
+class Pool {
+ public:
+  Pool(PoolConfig config, SystemEntropy system_entropy);
+  ~Pool();  // wipes all key material
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Absorbs health-passed hwrng bytes into the input pool.
+  void add_hwrng(std::span<const std::uint8_t> bytes);
+  // Bytes absorbed since the last reseed.
+  std::size_t hwrng_pending() const;
+
+  // Derives a new key now (first seed, timer, budget, prediction resistance).
+  void reseed(Clock::time_point now);
+  bool seeded() const;
+  // The interval has passed or the byte budget is spent.
+  bool reseed_due(Clock::time_point now) const;
+  // Some reseed so far has mixed in hwrng bytes; the key chains forward, so
+  // that input stays in every later key.
+  bool hwrng_in_key() const;
+
+  // Fills `out` (at most kMaxGenerate bytes; throws std::length_error above)
+  // with fresh output.  Reseeds first when due.  Throws std::logic_error
+  // before the first seed.
+  void generate(std::span<std::uint8_t> out, Clock::time_point now);
+
+  const PoolCounters& counters() const;
+  // Key storage is mlock()ed (false when RLIMIT_MEMLOCK refused it).
+  bool key_memory_locked() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rngpool::core
