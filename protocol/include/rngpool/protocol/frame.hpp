@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,9 @@ inline constexpr std::size_t kHeaderSize = 16;
 inline constexpr std::uint32_t kMaxRequestPayload = 64;
 // Replies to opcodes carry the request's opcode with this bit set.
 inline constexpr std::uint8_t kReplyBit = 0x80;
+// An error reply's message is for a person and short; a client may refuse a
+// longer one rather than buffer it (PROTOCOL.md §7).
+inline constexpr std::uint32_t kMaxErrorMessage = 1024;
 
 enum class Opcode : std::uint8_t {
   get_random = 0x01,  // payload: u32 count; reply payload: count random bytes
@@ -85,6 +89,7 @@ struct DecodeError {
   Status status;       // bad_frame, unsupported_version, unknown_opcode, ...
   std::string reason;  // precise, for a person: "payload length 4294967295 exceeds 64"
   std::uint32_t request_id = 0;  // echoed in the error reply when the header was readable
+  std::uint8_t opcode = 0;       // request opcode to echo (without kReplyBit); 0 when unreadable
 };
 
 // ---------------------------------------------------------------------------
@@ -99,7 +104,9 @@ std::vector<std::uint8_t> encode_get_random(std::uint32_t request_id, std::uint3
 // A reply header for `opcode` with `payload_length` bytes to follow.
 Header reply_header(Opcode opcode, std::uint32_t request_id, Status status,
                     std::uint32_t payload_length);
-// A complete error reply: header plus a UTF-8 message as payload.
+// A complete error reply: header plus a UTF-8 message as payload, cut to
+// kMaxErrorMessage bytes at a character boundary.  `opcode` is the raw request
+// opcode (DecodeError::opcode); the reply bit is added here.
 std::vector<std::uint8_t> encode_error_reply(std::uint8_t opcode, std::uint32_t request_id,
                                              Status status, std::string_view message);
 
@@ -126,9 +133,17 @@ class RequestDecoder {
   using Result = std::variant<std::monostate, Request, DecodeError>;
   // monostate: need more bytes.
   Result next();
+  // Bytes held for the request being decoded: never above kHeaderSize +
+  // kMaxRequestPayload (tests and fuzzers check it).
+  std::size_t buffered() const { return fill_; }
 
  private:
-  std::vector<std::uint8_t> buffer_;
+  std::size_t next_checkpoint() const;
+  bool frame_complete() const;
+  void check_arrived();
+
+  std::array<std::uint8_t, kHeaderSize + kMaxRequestPayload> buffer_{};
+  std::size_t fill_ = 0;
   std::optional<DecodeError> fatal_;
 };
 

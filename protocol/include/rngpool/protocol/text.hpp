@@ -3,14 +3,18 @@
 
 #include "rngpool/protocol/frame.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 namespace rngpool::protocol {
 
+// A line, its "\n" or "\r\n" included, is at most this long (PROTOCOL.md §10.1).
 inline constexpr std::size_t kMaxTextLine = 256;
 
 // A byte that starts text mode: an ASCII letter.
@@ -32,17 +36,20 @@ struct TextError {
 };
 
 // Incremental line decoder: commands are case-insensitive, end in "\n" or
-// "\r\n", and never buffer more than kMaxTextLine bytes.
+// "\r\n", and never buffer more than kMaxTextLine bytes.  Like
+// RequestDecoder, feed() stops after a complete line; blank lines are skipped.
 class LineDecoder {
  public:
   std::size_t feed(std::span<const std::uint8_t> bytes);
   using Result = std::variant<std::monostate, TextCommand, TextError>;
   Result next();
+  // Bytes held for the line being read: never above kMaxTextLine.
+  std::size_t buffered() const { return line_.size(); }
 
  private:
   std::string line_;
   bool line_complete_ = false;
-  bool overflowed_ = false;
+  std::optional<TextError> fatal_;
 };
 
 std::string format_text_error(Status status, std::string_view reason);  // "ERR CODE reason\n"
