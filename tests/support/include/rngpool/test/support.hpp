@@ -1,0 +1,9 @@
+// Everything a test needs to run the real rngpoold and talk to it.
+#pragma once
+
+#include "rngpool/test/binaries.hpp"
+#include "rngpool/test/fifo_feeder.hpp"
+#include "rngpool/test/run_command.hpp"
+#include "rngpool/test/temp_dir.hpp"
+#include "rngpool/test/test_connection.hpp"
+#include "rngpool/test/test_daemon.hpp"

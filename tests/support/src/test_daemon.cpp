@@ -1,0 +1,114 @@
+#include "rngpool/test/test_daemon.hpp"
+
+#include "child_process.hpp"
+#include "rngpool/test/binaries.hpp"
+#include "rngpool/test/test_connection.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace rngpool::test {
+
+namespace {
+
+std::string hwrng_option(const DaemonConfig& config, const std::filesystem::path& dir,
+                         std::unique_ptr<FifoFeeder>& feeder) {
+  switch (config.hwrng) {
+    case HwrngFeed::none:
+      return "none";
+    case HwrngFeed::healthy:
+      feeder = std::make_unique<FifoFeeder>(dir / "hwrng", FifoFeeder::random_bytes());
+      return feeder->path().native();
+    case HwrngFeed::path:
+      if (config.hwrng_path.empty()) throw std::invalid_argument("HwrngFeed::path needs hwrng_path");
+      return config.hwrng_path;
+  }
+  return "none";
+}
+
+std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::string& socket_path,
+                                     const std::string& hwrng) {
+  std::string daemon = rngpoold_path();
+  if (daemon.empty()) throw std::runtime_error("this build has no rngpoold target");
+  std::vector<std::string> argv;
+  if (config.socket_activated) {
+    argv = {"systemd-socket-activate", "--listen=" + socket_path};
+    // systemd-socket-activate hands the program a fresh environment.
+    for (const auto& entry : config.env) argv.push_back("--setenv=" + entry);
+    argv.push_back(daemon);
+  } else {
+    argv = {daemon, "--socket", socket_path};
+  }
+  argv.insert(argv.end(), {"--hwrng", hwrng});
+  argv.insert(argv.end(), config.args.begin(), config.args.end());
+  return argv;
+}
+
+}  // namespace
+
+TestDaemon::TestDaemon(DaemonConfig config)
+    : dir_("rngpoold"), socket_path_((dir_.path() / "rngpool.sock").native()), log_path_(dir_.path() / "rngpoold.log") {
+  std::string hwrng = hwrng_option(config, dir_.path(), feeder_);
+  auto argv = daemon_argv(config, socket_path_, hwrng);
+
+  int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log_path_.native());
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  try {
+    process_ = std::make_unique<ChildProcess>(argv, child_environment(config.env),
+                                              std::vector<std::pair<int, int>>{{null_fd, 0}, {log_fd, 1}, {log_fd, 2}});
+  } catch (...) {
+    close(log_fd);
+    close(null_fd);
+    throw;
+  }
+  close(log_fd);
+  close(null_fd);
+  if (config.wait_ready) wait_ready();
+}
+
+TestDaemon::~TestDaemon() { stop(); }
+
+pid_t TestDaemon::pid() const { return process_->pid(); }
+
+int TestDaemon::stop() { return process_->terminate(SIGTERM, std::chrono::seconds{5}); }
+
+std::optional<int> TestDaemon::wait_exit(std::chrono::milliseconds timeout) { return process_->wait_exit(timeout); }
+
+bool TestDaemon::running() { return !process_->wait_exit(std::chrono::milliseconds{0}); }
+
+std::string TestDaemon::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void TestDaemon::wait_ready(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last_error = "no attempt";
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto code = process_->wait_exit(std::chrono::milliseconds{0}))
+      throw std::runtime_error("rngpoold exited with status " + std::to_string(*code) +
+                               " before answering PING; its log:\n" + log());
+    try {
+      TestConnection connection(socket_path_, std::chrono::seconds{1});
+      auto reply = connection.request(protocol::encode_request(protocol::Opcode::ping, 1));
+      if (reply.header.status == protocol::Status::ok) return;
+      last_error = "PING answered with " + std::string(protocol::status_name(reply.header.status));
+    } catch (const std::exception& e) {
+      last_error = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  throw std::runtime_error("rngpoold did not answer PING within " + std::to_string(timeout.count()) +
+                           " ms (" + last_error + "); its log:\n" + log());
+}
+
+}  // namespace rngpool::test
