@@ -1,0 +1,43 @@
+// A server under test, running: the daemon or the bare baseline server.
+//
+// Both are started the same way (exec, optional CPU pin, NOTIFY_SOCKET) and
+// judged ready by the same READY=1 datagram, so start-up and footprint
+// figures of the two are comparable, and the load sections only need the
+// socket path.
+#pragma once
+
+#include "support/process.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rngpool::bench {
+
+struct ServerCommand {
+  std::string name;               // "rngpoold", "bare server": for messages
+  std::vector<std::string> argv;  // argv[0] is an absolute path
+  std::string socket;             // where it will listen
+  std::string notify;             // NOTIFY_SOCKET path for this start
+};
+
+class RunningServer {
+ public:
+  // Execs the server and waits for READY=1; throws when it exits or does not
+  // become ready within `timeout_ms`.
+  static RunningServer start(const ServerCommand& command, std::optional<int> cpu,
+                             int timeout_ms = 10000);
+
+  const std::string& socket() const { return socket_; }
+  pid_t pid() const { return child_.pid(); }
+  // Seconds from just before fork to READY=1 received.
+  double startup_seconds() const { return startup_seconds_; }
+  void stop() { child_.stop(); }
+
+ private:
+  Child child_;
+  std::string socket_;
+  double startup_seconds_ = 0;
+};
+
+}  // namespace rngpool::bench
