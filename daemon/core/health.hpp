@@ -26,8 +26,13 @@ inline constexpr std::uint32_t kStartupSamples = 1024;     // SP 800-90B §4.3 (
 inline constexpr double kIntermittentAlphaLog2 = -30.0;
 inline constexpr double kPermanentAlphaLog2 = -60.0;
 inline constexpr double kDefaultEntropyPerByte = 6.0;
+inline constexpr double kMaxEntropyPerByte = 8.0;
 
-// SP 800-90B §4.4.1: C = 1 + ceil(-log2(alpha) / H).
+// The cutoff functions take the claimed min-entropy per sample in (0, 8] and
+// log2(alpha) < 0; both throw std::invalid_argument otherwise.
+//
+// SP 800-90B §4.4.1: C = 1 + ceil(-log2(alpha) / H).  Saturates at
+// UINT32_MAX for absurdly small H.
 std::uint32_t rct_cutoff(double entropy_per_sample, double alpha_log2);
 // SP 800-90B §4.4.2: C = 1 + CRITBINOM(W, 2^-H, 1 - alpha), computed exactly;
 // never more than W.
@@ -35,11 +40,14 @@ std::uint32_t apt_cutoff(std::uint32_t window, double entropy_per_sample, double
 
 // Repetition Count Test, SP 800-90B §4.4.1, one cutoff.  The run count starts
 // at 1 on a new value; feed() returns true on the sample that makes the run
-// reach the cutoff.  State carries across blocks.
+// reach the cutoff (one failure per run).  failing() stays true while the
+// run goes on past the cutoff: those samples do not pass either.  State
+// carries across blocks.
 class RepetitionCountTest {
  public:
   explicit RepetitionCountTest(std::uint32_t cutoff);
   bool feed(std::uint8_t sample);
+  bool failing() const { return run_ >= cutoff_; }
   std::uint32_t run_length() const { return run_; }
 
  private:
@@ -51,11 +59,13 @@ class RepetitionCountTest {
 // Adaptive Proportion Test, SP 800-90B §4.4.2, one cutoff.  Literal
 // algorithm: the first sample of each window is the reference and counts 1;
 // the next W-1 samples are compared; windows are consecutive and disjoint.
-// feed() returns true on the sample that makes the count reach the cutoff.
+// feed() returns true on the sample that makes the count reach the cutoff
+// (one failure per window); failing() stays true for the rest of that window.
 class AdaptiveProportionTest {
  public:
   AdaptiveProportionTest(std::uint32_t window, std::uint32_t cutoff);
   bool feed(std::uint8_t sample);
+  bool failing() const { return count_ >= cutoff_; }
 
  private:
   std::uint32_t window_;
@@ -77,8 +87,14 @@ struct HealthCutoffs {
   std::uint32_t apt_permanent;
   std::uint32_t apt_window;
 };
+// Throws std::invalid_argument unless entropy_per_byte is in (0, 8].
 HealthCutoffs compute_cutoffs(double entropy_per_byte);
 
+// Failures are counted when a test's statistic reaches its cutoff, once per
+// run (RCT) or window (APT) and per level, so
+// rct_failures + apt_failures == intermittent_failures + permanent_failures.
+// A run long enough to reach the permanent cutoff has already counted one
+// intermittent failure on its way.
 struct HealthCounters {
   std::uint64_t bytes_tested = 0;
   std::uint64_t bytes_used = 0;  // returned as usable by test_block()
@@ -95,9 +111,11 @@ class HealthMonitor {
   explicit HealthMonitor(double entropy_per_byte = kDefaultEntropyPerByte);
 
   // Tests a block of raw samples and returns the part of it that may be mixed
-  // into the input pool: empty if the block contains a failure, if start-up
-  // has not completed (the samples that complete it are not used), or after
-  // a permanent failure.
+  // into the input pool, a subspan of `block`: empty if any sample of the
+  // block fails, if start-up has not completed (the samples that complete it
+  // are not used; if it completes mid-block the rest of the block is), or
+  // after a permanent failure.  Once failed_permanent, blocks are no longer
+  // tested (bytes_tested stops).
   std::span<const std::uint8_t> test_block(std::span<const std::uint8_t> block);
 
   HwrngState state() const { return state_; }  // startup, ok, failed_intermittent, failed_permanent
@@ -106,14 +124,21 @@ class HealthMonitor {
   const HealthCounters& counters() const { return counters_; }
 
  private:
+  // One alpha: an RCT and an APT with that level's cutoffs.
+  struct Level {
+    RepetitionCountTest rct;
+    AdaptiveProportionTest apt;
+  };
+  bool fails_at(Level& level, std::uint64_t& level_failures, std::uint8_t sample);
+  void restart_startup();
+  bool completes_startup();
+
   double entropy_per_byte_;
   HealthCutoffs cutoffs_;
   HealthCounters counters_;
   HwrngState state_ = HwrngState::startup;
-  RepetitionCountTest rct_intermittent_;
-  RepetitionCountTest rct_permanent_;
-  AdaptiveProportionTest apt_intermittent_;
-  AdaptiveProportionTest apt_permanent_;
+  Level intermittent_;
+  Level permanent_;
   std::uint32_t startup_passed_ = 0;  // consecutive samples passed since (re)start
 };
 
