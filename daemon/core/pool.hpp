@@ -5,13 +5,15 @@
 // generators", 2017): every refill's first 32 keystream bytes replace the key
 // at once, so a memory snapshot taken later cannot reproduce anything already
 // handed out.  Bytes handed out are wiped from our buffers and never handed
-// out again.
+// out again (fast_key_erasure.hpp).
 //
 // Why two inputs: getrandom(2) is always there and already good; the hwrng
 // adds an independent physical source, so neither alone has to be trusted.
 // Health-passed hwrng bytes are absorbed into a BLAKE2b state (the input
-// pool); each reseed derives the next key as
-//   BLAKE2b-256(label, old key, 32 bytes of getrandom, input-pool digest, counter).
+// pool, input_pool.hpp); each reseed derives the next key as
+//   BLAKE2b-256(label, old key, 32 bytes of getrandom, input-pool digest, counter)
+// with the label as BLAKE2b key (blake2b.hpp) and the digest present only
+// when hwrng bytes are pending.
 //
 // Pure code: the system entropy call and the clock come from the caller.
 // Not thread-safe: the daemon uses it from its one I/O thread.
@@ -24,6 +26,8 @@
 #include <memory>
 #include <span>
 
+#include "core/chacha20.hpp"  // kKeySize
+
 namespace rngpool::core {
 
 using Clock = std::chrono::steady_clock;
@@ -31,7 +35,6 @@ using Clock = std::chrono::steady_clock;
 // the daemon); a deterministic fake in tests.
 using SystemEntropy = std::function<void(std::span<std::uint8_t>)>;
 
-inline constexpr std::size_t kKeySize = 32;           // RFC 8439 §2.3
 inline constexpr std::size_t kMaxGenerate = 64 * 1024;  // one generate() call at most
 
 struct PoolConfig {
@@ -42,7 +45,7 @@ struct PoolConfig {
 struct PoolCounters {
   std::uint64_t reseeds = 0;
   std::uint64_t reseeds_with_hwrng = 0;
-  std::uint64_t bytes_generated = 0;
+  std::uint64_t bytes_generated = 0;  // since construction
   std::uint64_t hwrng_bytes_mixed = 0;
 };
 
@@ -58,10 +61,12 @@ class Pool {
   // Bytes absorbed since the last reseed.
   std::size_t hwrng_pending() const;
 
-  // Derives a new key now (first seed, timer, budget, prediction resistance).
+  // Derives a new key now (first seed, timer, budget, prediction resistance)
+  // and discards buffered output.  Throws whatever SystemEntropy throws,
+  // leaving the pool as it was.
   void reseed(Clock::time_point now);
   bool seeded() const;
-  // The interval has passed or the byte budget is spent.
+  // Not yet seeded, the interval has passed, or the byte budget is spent.
   bool reseed_due(Clock::time_point now) const;
   // Some reseed so far has mixed in hwrng bytes; the key chains forward, so
   // that input stays in every later key.
@@ -69,7 +74,7 @@ class Pool {
 
   // Fills `out` (at most kMaxGenerate bytes; throws std::length_error above)
   // with fresh output.  Reseeds first when due.  Throws std::logic_error
-  // before the first seed.
+  // before the first seed: only reseed() seeds.
   void generate(std::span<std::uint8_t> out, Clock::time_point now);
 
   const PoolCounters& counters() const;

@@ -1,5 +1,10 @@
-// Memory for key material: locked so it is never swapped, excluded from core
-// dumps (MADV_DONTDUMP), and wiped with OPENSSL_cleanse before it is freed.
+// Memory for key material: its own anonymous mapping, locked so it is never
+// swapped (best effort: RLIMIT_MEMLOCK may refuse), excluded from core dumps
+// (MADV_DONTDUMP), and wiped with OPENSSL_cleanse before it is unmapped.
+//
+// Why a mapping of its own rather than the heap: mlock and madvise work on
+// whole pages, and a heap page is shared with unrelated objects that must not
+// be locked or hidden from dumps, nor freed while locked.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +15,9 @@ namespace rngpool::core {
 
 class SecureBuffer {
  public:
-  explicit SecureBuffer(std::size_t size);  // zero-filled; throws std::bad_alloc
+  // Zero-filled.  Throws std::invalid_argument for size 0 and std::bad_alloc
+  // when the mapping fails.
+  explicit SecureBuffer(std::size_t size);
   ~SecureBuffer();
   SecureBuffer(const SecureBuffer&) = delete;
   SecureBuffer& operator=(const SecureBuffer&) = delete;
@@ -18,7 +25,9 @@ class SecureBuffer {
   std::span<std::uint8_t> bytes() { return {data_, size_}; }
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
   std::uint8_t* data() { return data_; }
+  const std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // mlock() succeeded for the whole mapping.
   bool locked() const { return locked_; }
   void wipe();  // OPENSSL_cleanse over the whole buffer
 
@@ -29,7 +38,8 @@ class SecureBuffer {
   bool locked_ = false;
 };
 
-// OPENSSL_cleanse, for buffers outside SecureBuffer (e.g. socket chunks).
+// OPENSSL_cleanse, for buffers outside SecureBuffer (e.g. socket chunks):
+// a plain memset before free may be removed by the optimiser.
 void wipe(std::span<std::uint8_t> bytes);
 
 }  // namespace rngpool::core

@@ -1,0 +1,91 @@
+// The ChaCha20 wrapper the pool uses, against RFC 8439.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <vector>
+
+#include "core/chacha20.hpp"
+#include "test_pool_support.hpp"
+
+using rngpool::core::ChaCha20;
+using rngpool::core::kKeySize;
+using rngpool::core::kNonceSize;
+using rngpool::test::from_hex;
+
+namespace {
+
+std::array<std::uint8_t, kKeySize> rfc_key() {
+  std::array<std::uint8_t, kKeySize> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i);
+  return key;
+}
+
+std::array<std::uint8_t, kNonceSize> nonce_of(std::string_view hex) {
+  const auto bytes = from_hex(hex);
+  std::array<std::uint8_t, kNonceSize> nonce{};
+  std::copy(bytes.begin(), bytes.end(), nonce.begin());
+  return nonce;
+}
+
+std::vector<std::uint8_t> keystream(ChaCha20& c, std::size_t n) {
+  std::vector<std::uint8_t> out(n);
+  c.keystream(out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ChaCha20: RFC 8439 §2.3.2 block function test vector", "[pool][chacha20]") {
+  ChaCha20 c;
+  c.start(rfc_key(), 1, nonce_of("000000090000004a00000000"));
+  CHECK(keystream(c, 64) == from_hex("10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e"
+                                     "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e"));
+}
+
+TEST_CASE("ChaCha20: RFC 8439 §2.4.2 encryption test vector", "[pool][chacha20]") {
+  // Counter 1 and a nonce ending in 4a 00 00 00 00 pin the EVP IV layout:
+  // little-endian counter first, nonce after.
+  const std::string_view plaintext =
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, "
+      "sunscreen would be it.";
+  const auto expected = from_hex(
+      "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b"
+      "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8"
+      "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab7793736"
+      "5af90bbf74a35be6b40b8eedf2785e42874d");
+  ChaCha20 c;
+  c.start(rfc_key(), 1, nonce_of("000000000000004a00000000"));
+  auto ciphertext = keystream(c, plaintext.size());
+  for (std::size_t i = 0; i < plaintext.size(); ++i) {
+    ciphertext[i] = static_cast<std::uint8_t>(ciphertext[i] ^ static_cast<std::uint8_t>(plaintext[i]));
+  }
+  CHECK(ciphertext == expected);
+}
+
+TEST_CASE("ChaCha20: calls continue the stream, even mid-block and across zero chunks", "[pool][chacha20]") {
+  ChaCha20 whole;
+  whole.start(rfc_key());
+  const auto expected = keystream(whole, 40000);
+
+  ChaCha20 pieces;
+  pieces.start(rfc_key());
+  std::vector<std::uint8_t> got;
+  for (std::size_t n : {1u, 31u, 32u, 100u, 17000u, 22836u}) {
+    const auto part = keystream(pieces, n);
+    got.insert(got.end(), part.begin(), part.end());
+  }
+  CHECK(got == expected);
+}
+
+TEST_CASE("ChaCha20: start() restarts the stream from block 0", "[pool][chacha20]") {
+  ChaCha20 c;
+  c.start(rfc_key());
+  const auto first = keystream(c, 100);
+  c.start(rfc_key());
+  CHECK(keystream(c, 100) == first);
+
+  auto other = rfc_key();
+  other[0] ^= 1;
+  c.start(other);
+  CHECK(keystream(c, 100) != first);
+}
