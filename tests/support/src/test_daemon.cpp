@@ -53,7 +53,9 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
 }  // namespace
 
 TestDaemon::TestDaemon(DaemonConfig config)
-    : dir_("rngpoold"), socket_path_((dir_.path() / "rngpool.sock").native()), log_path_(dir_.path() / "rngpoold.log") {
+    : dir_("rngpoold"),
+      socket_path_(config.socket_path.empty() ? (dir_.path() / "rngpool.sock").native() : config.socket_path),
+      log_path_(dir_.path() / "rngpoold.log") {
   std::string hwrng = hwrng_option(config, dir_.path(), feeder_);
   auto argv = daemon_argv(config, socket_path_, hwrng);
 

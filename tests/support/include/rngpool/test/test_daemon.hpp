@@ -27,6 +27,7 @@ struct DaemonConfig {
   HwrngFeed hwrng = HwrngFeed::healthy;
   std::string hwrng_path;         // with HwrngFeed::path
   std::vector<std::string> args;  // extra options
+  std::string socket_path;        // default: <dir>/rngpool.sock
   // Wait until the socket answers a binary PING (10 s at most, then throw
   // with the daemon's log).
   bool wait_ready = true;

@@ -1,0 +1,93 @@
+// Command-line and config-file options: bad values stop the daemon at start
+// with exit status 2 and a message naming the option and its range.
+#include "rngpool/test/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace rngpool;
+using namespace rngpool::test;
+
+namespace {
+
+// Runs rngpoold on a socket of its own so a mistakenly valid value cannot
+// touch anything shared; `timeout` ends it if it starts after all.
+CommandResult run_daemon(const std::string& options) {
+  TempDir dir("rngpool-options");
+  return run_command("timeout 10 " + shell_quote(rngpoold_path()) + " --hwrng none --socket " +
+                     shell_quote((dir.path() / "s.sock").native()) + " " + options);
+}
+
+}  // namespace
+
+TEST_CASE("--help and --version exit 0", "[options]") {
+  auto help = run_daemon("--help");
+  CHECK(help.exit_code == 0);
+  for (const char* option : {"--socket", "--socket-mode", "--hwrng", "--require-hwrng", "--hwrng-entropy",
+                             "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
+                             "--log-level", "--config"})
+    CHECK_THAT(help.out, Catch::Contains(option));
+  auto version = run_daemon("--version");
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Catch::Contains(RNGPOOL_VERSION));
+}
+
+TEST_CASE("bad option values exit 2 naming the option and its range", "[options]") {
+  struct Case {
+    const char* options;
+    const char* option_name;
+    const char* range_hint;  // a bound the message must show
+  };
+  const Case cases[] = {
+      {"--hwrng-entropy 9", "hwrng-entropy", "8"},
+      {"--hwrng-entropy 0", "hwrng-entropy", "8"},
+      {"--hwrng-entropy lots", "hwrng-entropy", ""},
+      {"--max-request 0", "max-request", ""},
+      {"--max-request many", "max-request", ""},
+      {"--max-connections 0", "max-connections", ""},
+      {"--idle-timeout -5", "idle-timeout", ""},
+      {"--reseed-interval 0", "reseed-interval", ""},
+      {"--log-level loud", "log-level", "debug"},
+      {"--socket-mode 999", "socket-mode", ""},
+      {"--no-such-option", "no-such-option", ""},
+  };
+  for (const auto& c : cases) {
+    auto result = run_daemon(c.options);
+    INFO(c.options << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(c.option_name));
+    CHECK_THAT(result.err, Catch::Contains(c.range_hint));
+  }
+}
+
+TEST_CASE("a bad --config value exits 2 naming the key", "[options]") {
+  TempDir dir("rngpool-config");
+  auto config = dir.path() / "rngpoold.conf";
+  {
+    std::ofstream out(config);
+    out << "# comments are fine\nmax-request = 4096\nhwrng-entropy = 12\n";
+  }
+  auto result = run_daemon("--config " + shell_quote(config.native()));
+  INFO(result.err);
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("hwrng-entropy"));
+}
+
+TEST_CASE("a missing --config file exits 2", "[options]") {
+  auto result = run_daemon("--config /nonexistent/rngpoold.conf");
+  INFO(result.err);
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("/nonexistent/rngpoold.conf"));
+}
+
+TEST_CASE("--config values are applied", "[options]") {
+  TempDir dir("rngpool-config");
+  auto config = dir.path() / "rngpoold.conf";
+  std::ofstream(config) << "max-request = 100\nhwrng-entropy = 4\n";
+  TestDaemon daemon({.args = {"--config", config.native()}});
+  TestConnection connection(daemon.socket_path());
+  CHECK(get_random(connection, 100).payload.size() == 100);
+  CHECK(get_random(connection, 101).header.status == protocol::Status::too_large);
+  CHECK(std::stod(status_value(status_report(connection), "hwrng_entropy_per_byte")) == Approx(4.0));
+}
