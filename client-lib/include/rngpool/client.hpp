@@ -1,0 +1,177 @@
+// rngpool::Client: randomness from rngpoold with the manners of Python's secrets.
+//
+// A Client is a small handle.  Copies (and the views made by with()) share one
+// connection, guarded by a mutex, so one Client may serve many threads.  It
+// connects on first use, reconnects once when the daemon restarted, and after
+// fork() the child opens its own connection: two processes never read from
+// one stream, so they never share bytes.
+//
+// Every call asks the daemon for fresh bytes; nothing random is cached between
+// calls.  Composite calls (shuffle, sample, password, ...) fetch a batch once
+// and wipe it when they return.
+#pragma once
+
+#include "rngpool/error.hpp"
+#include "rngpool/export.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rngpool {
+
+inline constexpr const char* kDefaultSocket = "/run/rngpool/rngpool.sock";
+inline constexpr std::size_t kDefaultTokenBytes = 32;  // as Python's secrets
+
+// What a request demands of the daemon (see protocol/PROTOCOL.md).
+struct RequestFlags {
+  bool prediction_resistance = false;  // reseed before serving these bytes
+  bool require_hwrng = false;  // fail unless the hwrng is healthy and in the key
+  bool nonblock = false;       // NOT_READY instead of waiting for the first seed
+};
+
+// A request demands what either set demands.
+constexpr RequestFlags operator|(RequestFlags a, RequestFlags b) noexcept {
+  return {a.prediction_resistance || b.prediction_resistance, a.require_hwrng || b.require_hwrng,
+          a.nonblock || b.nonblock};
+}
+
+struct ClientOptions {
+  std::string socket_path;  // empty: $RNGPOOL_SOCKET, else kDefaultSocket
+  RequestFlags flags;       // applied to every request of this client
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds io_timeout{30000};  // longest silence while awaiting a reply
+};
+
+inline constexpr std::string_view kUppercase = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+inline constexpr std::string_view kLowercase = "abcdefghijklmnopqrstuvwxyz";
+inline constexpr std::string_view kDigits = "0123456789";
+inline constexpr std::string_view kSymbols = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+// A password is drawn uniformly from all strings of `length` characters of
+// `alphabet` that hold at least the given number of each class.
+struct PasswordPolicy {
+  std::size_t length = 20;
+  std::string alphabet = std::string(kUppercase) + std::string(kLowercase) +
+                         std::string(kDigits) + std::string(kSymbols);
+  std::size_t min_upper = 0;
+  std::size_t min_lower = 0;
+  std::size_t min_digits = 0;
+  std::size_t min_symbols = 0;  // symbols: any alphabet character that is not a letter or digit
+};
+
+inline constexpr std::size_t kDefaultPassphraseWords = 6;
+inline constexpr const char* kDefaultWordlist = "/usr/share/dict/words";
+
+struct Health {
+  enum class State { ok, degraded, failed };
+  State state;
+  std::string reason;  // empty when ok
+};
+
+using StatusReport = std::vector<std::pair<std::string, std::string>>;
+
+// Fills `out` with random bytes honouring `flags`.  Client::from_source takes
+// one, so the consumers of randomness can be tested without a daemon.
+using ByteSource = std::function<void(std::span<std::uint8_t> out, RequestFlags flags)>;
+
+class RNGPOOL_API Client {
+ public:
+  Client();
+  explicit Client(std::string socket_path);
+  explicit Client(ClientOptions options);
+  // A client whose bytes come from `source` instead of rngpoold (tests only:
+  // status(), health() and ping() throw std::logic_error).
+  static Client from_source(ByteSource source);
+
+  // A view sharing this client's connection whose requests carry `flags`.
+  Client with(RequestFlags flags) const;
+  const std::string& socket_path() const noexcept;
+  RequestFlags flags() const noexcept { return flags_; }
+
+  // ---- Python's secrets ----
+  void fill(std::span<std::uint8_t> out) const;  // streamed, straight into `out`
+  std::vector<std::uint8_t> token_bytes(std::size_t nbytes = kDefaultTokenBytes) const;
+  std::string token_hex(std::size_t nbytes = kDefaultTokenBytes) const;
+  std::string token_urlsafe(std::size_t nbytes = kDefaultTokenBytes) const;  // base64url, unpadded
+  std::uint64_t randbelow(std::uint64_t n) const;  // uniform on [0, n); n = 0 throws std::invalid_argument
+  std::uint64_t randbits(unsigned k) const;        // k <= 64
+
+  template <std::ranges::random_access_range R>
+    requires std::ranges::sized_range<R>
+  decltype(auto) choice(R&& population) const {
+    const auto size = static_cast<std::uint64_t>(std::ranges::size(population));
+    if (size == 0) {
+      throw std::invalid_argument("rngpool: choice from an empty range");
+    }
+    return std::ranges::begin(population)[static_cast<std::ptrdiff_t>(randbelow(size))];
+  }
+
+  // ---- beyond secrets ----
+  // k elements at distinct positions, every ordered selection equally likely.
+  template <std::ranges::random_access_range R>
+    requires std::ranges::sized_range<R>
+  std::vector<std::ranges::range_value_t<R>> sample(const R& population, std::size_t k) const {
+    std::vector<std::ranges::range_value_t<R>> picked;
+    picked.reserve(k);
+    for (std::size_t position : sample_positions(std::ranges::size(population), k)) {
+      picked.push_back(std::ranges::begin(population)[static_cast<std::ptrdiff_t>(position)]);
+    }
+    return picked;
+  }
+
+  // Fisher–Yates: every permutation equally likely.
+  template <std::ranges::random_access_range R>
+    requires std::ranges::sized_range<R>
+  void shuffle(R&& range) const {
+    auto first = std::ranges::begin(range);
+    const auto swaps = shuffle_swaps(std::ranges::size(range));
+    std::size_t i = swaps.size();
+    for (std::size_t j : swaps) {
+      std::ranges::iter_swap(first + static_cast<std::ptrdiff_t>(i),
+                             first + static_cast<std::ptrdiff_t>(j));
+      --i;
+    }
+  }
+
+  std::string password(const PasswordPolicy& policy = {}) const;
+  // `words` words drawn uniformly (with repetition) from `wordlist`'s lowercase
+  // ASCII words, deduplicated; empty path: kDefaultWordlist.
+  std::string passphrase(std::size_t words = kDefaultPassphraseWords,
+                         const std::string& wordlist = {}, std::string_view separator = " ") const;
+
+  // The positions behind sample() and shuffle(), for non-template callers:
+  // sample_positions returns k distinct indices below n in random order;
+  // shuffle_swaps(n)[t] is the partner of index n-1-t in Fisher–Yates.
+  std::vector<std::size_t> sample_positions(std::size_t n, std::size_t k) const;
+  std::vector<std::size_t> shuffle_swaps(std::size_t n) const;
+
+  // ---- the daemon ----
+  StatusReport status() const;
+  Health health() const;
+  std::chrono::nanoseconds ping() const;  // round-trip time
+
+  class State;
+
+ private:
+  Client(std::shared_ptr<State> state, RequestFlags flags);
+  std::shared_ptr<State> state_;
+  RequestFlags flags_;
+};
+
+// Constant time in the contents (the time depends only on the lengths), so an
+// attacker timing the comparison learns nothing about a secret digest.
+RNGPOOL_API bool compare_digest(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
+RNGPOOL_API bool compare_digest(std::string_view a, std::string_view b);
+
+}  // namespace rngpool

@@ -1,0 +1,77 @@
+/* librngpool C API: randomness from rngpoold for C and any FFI.
+ *
+ * Every function returns 0 or a negative RNGPOOL_E_* code; no exception ever
+ * crosses this boundary.  A handle may be shared between threads.  After
+ * fork() the child's calls open a fresh connection by themselves.
+ * rngpool_strerror() names a code; rngpool_last_error() gives the calling
+ * thread's most recent message, written for a person ("cannot connect to
+ * ...: No such file or directory — is rngpoold running?").
+ */
+#ifndef RNGPOOL_RNGPOOL_H
+#define RNGPOOL_RNGPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RNGPOOL_C_API __attribute__((visibility("default")))
+
+enum rngpool_error {
+  RNGPOOL_OK = 0,
+  /* The daemon answered with this status (values are the wire status, negated). */
+  RNGPOOL_E_BAD_FRAME = -1,
+  RNGPOOL_E_UNSUPPORTED_VERSION = -2,
+  RNGPOOL_E_UNKNOWN_OPCODE = -3,
+  RNGPOOL_E_TOO_LARGE = -4,
+  RNGPOOL_E_NOT_READY = -5,
+  RNGPOOL_E_HWRNG_UNAVAILABLE = -6,
+  RNGPOOL_E_BUSY = -7,
+  RNGPOOL_E_PERMISSION_DENIED = -8,
+  RNGPOOL_E_INTERNAL = -9,
+  /* Talking to the daemon failed. */
+  RNGPOOL_E_CONNECT = -100,  /* no connection to the socket (no daemon?) */
+  RNGPOOL_E_IO = -101,       /* the connection broke */
+  RNGPOOL_E_TIMEOUT = -102,  /* no reply within the I/O timeout */
+  RNGPOOL_E_PROTOCOL = -103, /* malformed reply */
+  /* The call itself was wrong. */
+  RNGPOOL_E_INVALID = -200,  /* bad argument (NULL pointer, n = 0, ...) */
+  RNGPOOL_E_BUFFER = -201,   /* the caller's buffer is too small */
+  RNGPOOL_E_NOMEM = -202
+};
+
+/* Request flags for rngpool_open_with(). */
+#define RNGPOOL_PREDICTION_RESISTANCE 0x1u
+#define RNGPOOL_REQUIRE_HWRNG 0x2u
+#define RNGPOOL_NONBLOCK 0x4u
+
+typedef struct rngpool_client rngpool_client;
+
+/* socket_path NULL: $RNGPOOL_SOCKET, else /run/rngpool/rngpool.sock.  Does not
+ * connect yet.  Returns NULL only when out of memory. */
+RNGPOOL_C_API rngpool_client* rngpool_open(const char* socket_path);
+RNGPOOL_C_API rngpool_client* rngpool_open_with(const char* socket_path, unsigned flags);
+RNGPOOL_C_API void rngpool_close(rngpool_client* client);
+
+RNGPOOL_C_API int rngpool_bytes(rngpool_client* client, void* out, size_t n);
+/* Uniform on [0, n); n = 0 is RNGPOOL_E_INVALID. */
+RNGPOOL_C_API int rngpool_randbelow(rngpool_client* client, uint64_t n, uint64_t* out);
+/* nbytes random bytes as 2*nbytes hex digits plus NUL: out_size >= 2*nbytes+1. */
+RNGPOOL_C_API int rngpool_token_hex(rngpool_client* client, size_t nbytes, char* out, size_t out_size);
+/* base64url without padding plus NUL: out_size >= (4*nbytes+2)/3 + 1. */
+RNGPOOL_C_API int rngpool_token_urlsafe(rngpool_client* client, size_t nbytes, char* out, size_t out_size);
+/* The daemon's status report, "key: value" lines, NUL-terminated.  When it
+ * does not fit, returns RNGPOOL_E_BUFFER and stores the size needed in *needed
+ * (if not NULL). */
+RNGPOOL_C_API int rngpool_status(rngpool_client* client, char* out, size_t out_size, size_t* needed);
+
+RNGPOOL_C_API const char* rngpool_strerror(int code);
+RNGPOOL_C_API const char* rngpool_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNGPOOL_RNGPOOL_H */

@@ -1,0 +1,206 @@
+// DaemonLink: requests and replies over one rngpoold connection.
+#include "daemon_link.hpp"
+
+#include "error_text.hpp"
+
+#include "rngpool/protocol/status_report.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+
+#include <unistd.h>
+
+namespace rngpool::detail {
+
+namespace proto = rngpool::protocol;
+
+// The daemon's default --max-request: a larger read is split into pieces of
+// at most this, each read straight into the caller's buffer.
+static constexpr std::size_t kMaxPiece = std::size_t{1} << 20;
+// A daemon configured with a smaller limit answers TOO_LARGE; we halve the
+// piece down to this before believing it.
+static constexpr std::size_t kMinPiece = 4096;
+// Error messages and status reports are text for a person; a reply claiming
+// more is not from rngpoold.
+static constexpr std::uint32_t kMaxTextPayload = std::uint32_t{1} << 20;
+
+std::string resolve_socket_path(std::string path) {
+  if (!path.empty()) return path;
+  if (const char* env = std::getenv("RNGPOOL_SOCKET"); env && *env) return env;
+  return kDefaultSocket;
+}
+
+static ClientOptions resolved(ClientOptions options) {
+  options.socket_path = resolve_socket_path(std::move(options.socket_path));
+  return options;
+}
+
+DaemonLink::DaemonLink(ClientOptions options)
+    : options_(resolved(std::move(options))), max_piece_(kMaxPiece) {}
+
+static std::uint16_t wire_flags(RequestFlags flags) {
+  std::uint16_t wire = 0;
+  if (flags.prediction_resistance) wire |= proto::flags::prediction_resistance;
+  if (flags.require_hwrng) wire |= proto::flags::require_hwrng;
+  if (flags.nonblock) wire |= proto::flags::nonblock;
+  return wire;
+}
+
+// ---------------------------------------------------------------------------
+// The connection's lifecycle
+//
+// Lazy: nothing happens until the first request.  Fork-safe: a connection
+// opened by another process (our parent, before fork()) is closed without a
+// byte written to it, because the parent may be mid-exchange on it and the
+// two would read each other's replies, i.e. share random bytes.
+// ---------------------------------------------------------------------------
+
+void DaemonLink::ensure_connected() {
+  if (socket_.is_open() && owner_ != ::getpid()) {
+    socket_.close();
+  }
+  if (!socket_.is_open()) {
+    socket_ = Socket::connect(options_.socket_path, options_.connect_timeout);
+    owner_ = ::getpid();
+    used_ = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One exchange, with one reconnect
+//
+// A connection that has served before and now breaks (EPIPE, ECONNRESET or
+// end of stream) before its reply header means the daemon restarted between
+// our requests: reconnect and send the request once more.  Nothing of the
+// reply was used, so nothing is served twice.  A fresh connection that
+// breaks is a real failure and is reported, not retried in a loop.
+// ---------------------------------------------------------------------------
+
+static bool daemon_went_away(const Error& error) {
+  return error.kind() == ErrorKind::io &&
+         (error.os_error() == 0 || error.os_error() == EPIPE || error.os_error() == ECONNRESET);
+}
+
+proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> frame,
+                                               std::uint32_t id) {
+  for (int attempt = 0;; ++attempt) {
+    ensure_connected();
+    const bool reused = used_;
+    try {
+      socket_.send_all(frame, options_.io_timeout);
+      std::array<std::uint8_t, proto::kHeaderSize> bytes{};
+      socket_.recv_exact(bytes, options_.io_timeout);
+      const auto decoded = proto::decode_reply_header(bytes);
+      if (const auto* bad = std::get_if<proto::DecodeError>(&decoded)) {
+        throw protocol_error(options_.socket_path, bad->reason);
+      }
+      const auto header = std::get<proto::Header>(decoded);
+      if (header.request_id != id) {
+        throw protocol_error(options_.socket_path, "reply to request " +
+                                                       std::to_string(header.request_id) +
+                                                       ", expected " + std::to_string(id));
+      }
+      used_ = true;
+      return header;
+    } catch (const Error& error) {
+      socket_.close();
+      if (!reused || attempt > 0 || !daemon_went_away(error)) throw;
+    }
+  }
+}
+
+void DaemonLink::read_payload(std::span<std::uint8_t> out) {
+  try {
+    socket_.recv_exact(out, options_.io_timeout);
+  } catch (...) {
+    socket_.close();  // the stream is out of step now
+    throw;
+  }
+}
+
+std::string DaemonLink::read_text(std::uint32_t length) {
+  if (length > kMaxTextPayload) {
+    socket_.close();
+    throw protocol_error(options_.socket_path,
+                         "text payload of " + std::to_string(length) + " bytes");
+  }
+  std::string text(length, '\0');
+  read_payload(std::span(reinterpret_cast<std::uint8_t*>(text.data()), text.size()));
+  return text;
+}
+
+void DaemonLink::refuse(const proto::Header& header) {
+  const std::string message = read_text(header.length);
+  if (proto::is_fatal(header.status)) socket_.close();
+  throw daemon_error(std::string(proto::status_name(header.status)), message);
+}
+
+// ---------------------------------------------------------------------------
+// GET_RANDOM, streamed
+//
+// Each piece is one exchange under the mutex, so a 64 MiB read neither holds
+// 64 MiB twice nor stalls the client's other threads for longer than a piece.
+// ---------------------------------------------------------------------------
+
+std::size_t DaemonLink::fill_piece(std::span<std::uint8_t> out, std::uint16_t flags) {
+  std::lock_guard lock(mutex_);
+  for (;;) {
+    const std::size_t piece = std::min(out.size(), max_piece_);
+    const std::uint32_t id = next_id_++;
+    const auto frame = proto::encode_get_random(id, static_cast<std::uint32_t>(piece), flags);
+    const auto header = send_and_read_header(frame, id);
+    if (header.status == proto::Status::too_large && piece > kMinPiece) {
+      read_text(header.length);
+      max_piece_ = piece / 2;
+      continue;
+    }
+    if (header.status != proto::Status::ok) refuse(header);
+    if (header.length != piece) {
+      socket_.close();
+      throw protocol_error(options_.socket_path, "asked for " + std::to_string(piece) +
+                                                     " bytes, reply carries " +
+                                                     std::to_string(header.length));
+    }
+    read_payload(out.first(piece));
+    return piece;
+  }
+}
+
+void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
+  const std::uint16_t wire = wire_flags(flags | options_.flags);
+  while (!out.empty()) {
+    out = out.subspan(fill_piece(out, wire));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// STATUS and PING
+// ---------------------------------------------------------------------------
+
+StatusReport DaemonLink::status() {
+  std::lock_guard lock(mutex_);
+  const std::uint32_t id = next_id_++;
+  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::status, id), id);
+  if (header.status != proto::Status::ok) refuse(header);
+  const std::string text = read_text(header.length);
+  auto report = proto::parse_status_report(text);
+  if (!report) throw protocol_error(options_.socket_path, "unreadable status report");
+  return std::move(*report);
+}
+
+std::chrono::nanoseconds DaemonLink::ping() {
+  std::lock_guard lock(mutex_);
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint32_t id = next_id_++;
+  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::ping, id), id);
+  if (header.status != proto::Status::ok) refuse(header);
+  if (header.length != 0) {
+    socket_.close();
+    throw protocol_error(options_.socket_path, "PING reply with a payload");
+  }
+  return std::chrono::steady_clock::now() - start;
+}
+
+}  // namespace rngpool::detail
