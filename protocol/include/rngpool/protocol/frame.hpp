@@ -80,6 +80,7 @@ struct Header {
   std::uint16_t flags = 0;
   std::uint32_t request_id = 0;
   std::uint32_t length = 0;  // payload bytes that follow the header
+  bool operator==(const Header&) const = default;
 };
 
 using HeaderBytes = std::span<std::uint8_t, kHeaderSize>;
@@ -90,6 +91,7 @@ struct DecodeError {
   std::string reason;  // precise, for a person: "payload length 4294967295 exceeds 64"
   std::uint32_t request_id = 0;  // echoed in the error reply when the header was readable
   std::uint8_t opcode = 0;       // request opcode to echo (without kReplyBit); 0 when unreadable
+  bool operator==(const DecodeError&) const = default;
 };
 
 // ---------------------------------------------------------------------------
@@ -123,6 +125,7 @@ struct Request {
   Header header;
   Opcode opcode;
   std::uint32_t count = 0;  // GET_RANDOM only
+  bool operator==(const Request&) const = default;
 };
 
 class RequestDecoder {

@@ -24,6 +24,7 @@ struct TextCommand {
   enum class Kind { ping, hex, base64, health, status, help, quit };
   Kind kind;
   std::uint32_t count = 0;  // HEX and BASE64: number of random bytes
+  bool operator==(const TextCommand&) const = default;
 };
 
 // A text-mode error: rendered as "ERR <STATUS_NAME> <reason>\n".  Fatal ones
@@ -33,6 +34,7 @@ struct TextError {
   Status status;
   std::string reason;
   bool fatal = false;
+  bool operator==(const TextError&) const = default;
 };
 
 // Incremental line decoder: commands are case-insensitive, end in "\n" or
