@@ -187,6 +187,30 @@ class ServiceBench {
     return {server.socket(), std::move(groups), options_.load_threads, options_.warmup_seconds, seconds};
   }
 
+  // Runs a load and also reports how busy the server was (fraction of one
+  // CPU over the whole run): near 1 means the server is the bottleneck, well
+  // below 1 means the load generator or the wake-ups are.
+  // With --verbose the load generator's own CPU use is printed too.
+  std::pair<LoadResult, double> load_with_cpu(const RunningServer& server, const LoadPlan& load) const
+  {
+    const double cpu0 = cpu_seconds(server.pid());
+    const double self0 = cpu_seconds(::getpid());
+    const auto t0 = std::chrono::steady_clock::now();
+    auto result = run_load(load);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = (cpu_seconds(server.pid()) - cpu0) / wall;
+    if (options_.verbose) {
+      std::cerr << "  server CPU " << cpu << ", load generator CPU " << (cpu_seconds(::getpid()) - self0) / wall
+                << "\n";
+    }
+    return {std::move(result), cpu};
+  }
+
+  static std::string with_cpu(const std::string& figure, double cpu)
+  {
+    return figure + " (" + std::to_string(static_cast<int>(cpu * 100 + 0.5)) + " % CPU)";
+  }
+
   // ---- start-up ------------------------------------------------------------
 
   void startup()
@@ -218,14 +242,17 @@ class ServiceBench {
     for (int connections : {1, 16, 64, 256}) {
       const auto label = "32 B × " + std::to_string(connections) + " connections";
       auto paired = alternate(label, [&](const RunningServer& server) -> Metrics {
-        return {run_load(plan(server, {{connections, 32, 1, false}}, options_.small_seconds)).replies_per_second()};
+        auto [result, cpu] = load_with_cpu(server, plan(server, {{connections, 32, 1, false}}, options_.small_seconds));
+        return {result.replies_per_second(), cpu};
       });
       const double d = paired.rngpool_median(0), b = paired.bare_median(0);
-      rows.push_back({label, format_rate(d), "bare " + format_rate(b) + " · getrandom " + format_rate(getrandom),
+      rows.push_back({label, with_cpu(format_rate(d), paired.rngpool_median(1)),
+                      "bare " + with_cpu(format_rate(b), paired.bare_median(1)) + " · getrandom " + format_rate(getrandom),
                       format_ratio(d / b) + " bare · " + format_ratio(d / getrandom) + " getrandom",
                       "≥ 0.8× bare", d >= kSmallTarget * b});
     }
-    print_table("Small requests: 32-byte GET_RANDOM per second (closed loop, one request in flight per connection)",
+    print_table("Small requests: 32-byte GET_RANDOM per second (closed loop, one request in flight per connection; "
+                "server CPU in parentheses)",
                 rows);
   }
 
@@ -244,16 +271,19 @@ class ServiceBench {
     std::vector<Row> rows;
     for (const auto& c : cases) {
       auto paired = alternate(c.name, [&](const RunningServer& server) -> Metrics {
-        return {run_load(plan(server, {{1, c.size, c.depth, false}}, options_.bulk_seconds)).megabytes_per_second()};
+        auto [result, cpu] = load_with_cpu(server, plan(server, {{1, c.size, c.depth, false}}, options_.bulk_seconds));
+        return {result.megabytes_per_second(), cpu};
       });
       const double getrandom =
           median(repeat([&] { return getrandom_calls_per_second(c.size, options_.bulk_seconds / 2); })) * c.size / 1e6;
       const double d = paired.rngpool_median(0), b = paired.bare_median(0);
-      rows.push_back({c.name, format_mbps(d), "bare ChaCha20 " + format_mbps(b) + " · getrandom " + format_mbps(getrandom),
+      rows.push_back({c.name, with_cpu(format_mbps(d), paired.rngpool_median(1)),
+                      "bare ChaCha20 " + with_cpu(format_mbps(b), paired.bare_median(1)) + " · getrandom " +
+                          format_mbps(getrandom),
                       format_ratio(d / b) + " bare · " + format_ratio(d / getrandom) + " getrandom",
                       "≥ 0.8× bare, ≥ 4× getrandom", d >= kBulkTarget * b && d >= kGetrandomTarget * getrandom});
     }
-    print_table("Bulk: MB/s on one connection", rows);
+    print_table("Bulk: MB/s on one connection (server CPU in parentheses)", rows);
   }
 
   // ---- fairness ------------------------------------------------------------
