@@ -1,0 +1,235 @@
+#include "server/entropy_service.hpp"
+
+#include <cmath>
+
+#include "server/kernel_rng.hpp"
+#include "server/log.hpp"
+
+namespace rngpool::server {
+
+using core::HwrngState;
+
+std::string_view to_string(DaemonState state) {
+  switch (state) {
+    case DaemonState::starting:
+      return "starting";
+    case DaemonState::ok:
+      return "ok";
+    case DaemonState::degraded:
+      return "degraded";
+    case DaemonState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Gone until restart: nothing the hwrng does can bring it back.
+bool hwrng_gone(HwrngState state) {
+  return state == HwrngState::absent || state == HwrngState::exhausted ||
+         state == HwrngState::failed_permanent;
+}
+
+// Health-passed hwrng bytes that carry a full key's worth of min-entropy.
+std::size_t bytes_for_full_key(double entropy_per_byte) {
+  return static_cast<std::size_t>(std::ceil(8.0 * core::kKeySize / entropy_per_byte));
+}
+
+}  // namespace
+
+EntropyService::EntropyService(asio::any_io_executor executor, EntropyConfig config)
+    : executor_(executor),
+      config_(std::move(config)),
+      monitor_(config_.entropy_per_byte),
+      pool_(core::PoolConfig{.reseed_interval = config_.reseed_interval}, kernel_random),
+      kernel_mailbox_(std::make_shared<Mailbox>(executor)),
+      reseed_timer_(executor) {}
+
+EntropyService::~EntropyService() { stop(); }
+
+// ---------------------------------------------------------------------------
+// Start and stop
+// ---------------------------------------------------------------------------
+
+void EntropyService::start() {
+  if (!config_.hwrng_path.empty()) {
+    source_ = std::make_unique<HwrngSource>(
+        executor_, config_.hwrng_path,
+        HwrngHandlers{.block = [this](std::span<const std::uint8_t> raw) { take_hwrng_block(raw); },
+                      .lost = [this](HwrngState why) { lose_hwrng(why); }});
+    source_->start();
+  } else {
+    log(LogLevel::info, "no hwrng configured (--hwrng none); running on getrandom(2) alone");
+  }
+  when_kernel_rng_ready(kernel_mailbox_, [this] { seed_first(); });
+  asio::co_spawn(executor_, reseed_on_schedule(), asio::detached);
+  note_change();
+}
+
+void EntropyService::stop() {
+  if (stopping_)
+    return;
+  stopping_ = true;
+  kernel_mailbox_->close();
+  if (source_)
+    source_->stop();
+  reseed_timer_.cancel();
+}
+
+// ---------------------------------------------------------------------------
+// Seeding
+//
+// Every reseed goes through reseed(), so the log and the waiters see all of
+// them.  Pool::generate() may also reseed on its own when the byte budget is
+// spent; that one needs no announcement.
+// ---------------------------------------------------------------------------
+
+void EntropyService::seed_first() {
+  reseed("first seed");
+  log(LogLevel::info, "seeded from getrandom(2)",
+      pool_.hwrng_in_key() ? " and the hwrng" : "", "; serving");
+}
+
+void EntropyService::reseed(std::string_view why) {
+  bool with_hwrng = pool_.hwrng_pending() > 0;
+  pool_.reseed(core::Clock::now());
+  log(LogLevel::debug, "reseeded (", why, with_hwrng ? ", with hwrng input" : "", ")");
+  note_change();
+}
+
+void EntropyService::reseed_now() { reseed("prediction resistance"); }
+
+// The pool says when it is due; polling it at a quarter of the interval keeps
+// a reseed at most that late without a timer per reseed source.
+asio::awaitable<void> EntropyService::reseed_on_schedule() {
+  auto period = std::max<std::chrono::seconds>(std::chrono::seconds(1), config_.reseed_interval / 4);
+  while (!stopping_) {
+    reseed_timer_.expires_after(period);
+    error_code ec;
+    co_await reseed_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!stopping_ && pool_.seeded() && pool_.reseed_due(core::Clock::now()))
+      reseed("interval");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The hwrng
+//
+// Raw bytes go through the health monitor first; only what it passes reaches
+// the input pool.  A permanent failure stops the reader: nothing it could
+// read afterwards would be used.
+// ---------------------------------------------------------------------------
+
+void EntropyService::take_hwrng_block(std::span<const std::uint8_t> raw) {
+  auto before = monitor_.counters();
+  auto before_state = monitor_.state();
+  auto usable = monitor_.test_block(raw);
+  if (!usable.empty())
+    pool_.add_hwrng(usable);
+  log_health_change(before, before_state);
+  if (monitor_.state() == HwrngState::failed_permanent && source_)
+    source_->stop();
+  mix_hwrng_when_enough();
+  note_change();
+}
+
+void EntropyService::mix_hwrng_when_enough() {
+  if (pool_.seeded() && !pool_.hwrng_in_key() &&
+      pool_.hwrng_pending() >= bytes_for_full_key(config_.entropy_per_byte)) {
+    reseed("first hwrng input");
+    log(LogLevel::info, "hwrng ", config_.hwrng_path, " passed its start-up test and is now part of the key");
+  }
+}
+
+void EntropyService::log_health_change(const core::HealthCounters& before, HwrngState before_state) {
+  const auto& after = monitor_.counters();
+  const char* test = after.rct_failures > before.rct_failures ? "repetition count test" : "adaptive proportion test";
+  if (after.permanent_failures > before.permanent_failures)
+    log(LogLevel::error, "hwrng ", config_.hwrng_path, ": permanent health-test failure (", test,
+        "); hwrng disabled until restart");
+  else if (after.intermittent_failures > before.intermittent_failures)
+    log(LogLevel::warning, "hwrng ", config_.hwrng_path, ": intermittent health-test failure (", test,
+        "); block discarded, start-up test restarted");
+  else if (before_state != HwrngState::ok && monitor_.state() == HwrngState::ok)
+    log(LogLevel::info, "hwrng ", config_.hwrng_path, ": start-up health test passed");
+}
+
+void EntropyService::lose_hwrng(HwrngState why) {
+  if (monitor_.state() == HwrngState::failed_permanent)
+    return;  // the more serious verdict stands
+  source_loss_ = why;
+  note_change();
+}
+
+// ---------------------------------------------------------------------------
+// Serving
+// ---------------------------------------------------------------------------
+
+Admission EntropyService::admission(bool request_requires_hwrng) const {
+  bool require = config_.require_hwrng || request_requires_hwrng;
+  HwrngState hwrng = hwrng_state();
+  if (require && hwrng_gone(hwrng))
+    return Admission::hwrng_unavailable;
+  if (!pool_.seeded())
+    return Admission::wait_for_seed;
+  if (!require || (hwrng == HwrngState::ok && pool_.hwrng_in_key()))
+    return Admission::serve;
+  return Admission::wait_for_hwrng;
+}
+
+void EntropyService::generate(std::span<std::uint8_t> out) {
+  auto now = core::Clock::now();
+  while (!out.empty()) {
+    auto piece = out.first(std::min(out.size(), core::kMaxGenerate));
+    pool_.generate(piece, now);
+    out = out.subspan(piece.size());
+  }
+}
+
+EntropyService::Subscription EntropyService::subscribe(asio::steady_timer& timer) {
+  return Subscription(waiters_, timer);
+}
+
+// ---------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------
+
+HwrngState EntropyService::hwrng_state() const {
+  if (config_.hwrng_path.empty())
+    return HwrngState::absent;
+  if (source_loss_)
+    return *source_loss_;
+  return monitor_.state();
+}
+
+DaemonState EntropyService::state() const {
+  HwrngState hwrng = hwrng_state();
+  if (config_.require_hwrng && hwrng_gone(hwrng))
+    return DaemonState::failed;
+  if (!pool_.seeded())
+    return DaemonState::starting;
+  if (hwrng == HwrngState::ok || hwrng == HwrngState::startup)
+    return DaemonState::ok;
+  return DaemonState::degraded;
+}
+
+// Wakes the waiters and tells systemd, but only when something they could
+// care about changed: not on every hwrng block.
+void EntropyService::note_change() {
+  std::uint64_t key = static_cast<std::uint64_t>(state()) | static_cast<std::uint64_t>(hwrng_state()) << 8 |
+                      std::uint64_t{pool_.seeded()} << 16 | std::uint64_t{pool_.hwrng_in_key()} << 17;
+  if (key == last_change_key_)
+    return;
+  bool state_changed = ((key ^ last_change_key_) & 0xffff) != 0;
+  last_change_key_ = key;
+  if (state_changed)
+    log(state() == DaemonState::failed ? LogLevel::error : LogLevel::info, "state ", to_string(state()),
+        ", hwrng ", core::to_string(hwrng_state()));
+  for (auto* timer : waiters_)
+    timer->cancel();
+  if (on_change_)
+    on_change_();
+}
+
+}  // namespace rngpool::server

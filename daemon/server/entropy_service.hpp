@@ -1,0 +1,134 @@
+// The entropy service: the health monitor, the pool, and when to (re)seed.
+//
+// This is where the daemon's inputs meet its output.  Everything here runs on
+// the io thread; the hwrng reader and the kernel-RNG waiter reach it only
+// through posted work, so the pure core never sees a second thread.
+//
+// Seeding policy (issue 2 §4, issue 3 §2):
+//  - first seed as soon as getrandom(2) is ready; nothing is served before it;
+//  - when the hwrng first delivers enough health-passed bytes for a full key
+//    (256 bits at the claimed H), reseed at once so the key includes it;
+//  - afterwards on the pool's schedule (interval or byte budget), and before
+//    any request that asks for prediction resistance.
+//
+// Daemon states, as STATUS and HEALTH report them:
+//  starting  not seeded yet;
+//  ok        seeded, hwrng healthy -- or still in its start-up test, which
+//            every start goes through and which is no fault;
+//  degraded  seeded, but the hwrng contributes nothing: absent, exhausted,
+//            failed permanently, or re-running its start-up test after an
+//            intermittent failure; output rests on getrandom(2) alone;
+//  failed    --require-hwrng, and the hwrng is gone for good (absent,
+//            exhausted or failed permanently, or --hwrng none): GET_RANDOM is
+//            refused.  The daemon keeps running so STATUS and HEALTH can say
+//            why, rather than restarting into the same failure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/health.hpp"
+#include "core/pool.hpp"
+#include "server/asio.hpp"
+#include "server/hwrng_source.hpp"
+#include "server/mailbox.hpp"
+
+namespace rngpool::server {
+
+struct EntropyConfig {
+  std::string hwrng_path;  // empty: no hwrng
+  double entropy_per_byte = core::kDefaultEntropyPerByte;
+  bool require_hwrng = false;
+  std::chrono::seconds reseed_interval{60};
+};
+
+// Named as STATUS reports them (PROTOCOL.md §5.2).
+enum class DaemonState { starting, ok, degraded, failed };
+std::string_view to_string(DaemonState state);
+
+// What a GET_RANDOM may do right now.
+enum class Admission {
+  serve,
+  wait_for_seed,      // not seeded yet (NOT_READY if it takes too long)
+  wait_for_hwrng,     // hwrng required, still in start-up or not mixed in yet
+  hwrng_unavailable,  // hwrng required and gone for good
+};
+
+class EntropyService {
+ public:
+  EntropyService(asio::any_io_executor executor, EntropyConfig config);
+  ~EntropyService();
+  EntropyService(const EntropyService&) = delete;
+  EntropyService& operator=(const EntropyService&) = delete;
+
+  void start();
+  void stop();
+
+  // --- serving ---
+  Admission admission(bool request_requires_hwrng) const;
+  // Fills `out` with pool output; only after admission() said serve.
+  void generate(std::span<std::uint8_t> out);
+  // Prediction resistance: a fresh key before the next byte.
+  void reseed_now();
+
+  // While the returned object lives, `timer`'s wait is cancelled on every
+  // change that may alter admission(): a cheap condition variable for
+  // coroutines.
+  class Subscription;
+  Subscription subscribe(asio::steady_timer& timer);
+
+  // Called after every state change (systemd READY=1 and STATUS=).
+  void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+
+  // --- reporting ---
+  DaemonState state() const;
+  core::HwrngState hwrng_state() const;
+  const EntropyConfig& config() const { return config_; }
+  const core::HealthMonitor& health() const { return monitor_; }
+  const core::Pool& pool() const { return pool_; }
+
+ private:
+  void seed_first();
+  void take_hwrng_block(std::span<const std::uint8_t> raw);
+  void lose_hwrng(core::HwrngState why);
+  void log_health_change(const core::HealthCounters& before, core::HwrngState before_state);
+  void mix_hwrng_when_enough();
+  void reseed(std::string_view why);
+  asio::awaitable<void> reseed_on_schedule();
+  void note_change();
+
+  asio::any_io_executor executor_;
+  EntropyConfig config_;
+  core::HealthMonitor monitor_;
+  core::Pool pool_;
+  std::unique_ptr<HwrngSource> source_;
+  std::optional<core::HwrngState> source_loss_;  // absent or exhausted, once the reader gave up
+  std::shared_ptr<Mailbox> kernel_mailbox_;
+  asio::steady_timer reseed_timer_;
+  std::list<asio::steady_timer*> waiters_;
+  std::function<void()> on_change_;
+  std::uint64_t last_change_key_ = ~std::uint64_t{0};  // nothing reported yet
+  bool stopping_ = false;
+};
+
+class EntropyService::Subscription {
+ public:
+  Subscription(std::list<asio::steady_timer*>& waiters, asio::steady_timer& timer)
+      : waiters_(waiters), entry_(waiters.insert(waiters.end(), &timer)) {}
+  ~Subscription() { waiters_.erase(entry_); }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  std::list<asio::steady_timer*>& waiters_;
+  std::list<asio::steady_timer*>::iterator entry_;
+};
+
+}  // namespace rngpool::server

@@ -1,0 +1,190 @@
+#include "server/hwrng_source.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <semaphore>
+#include <thread>
+#include <vector>
+
+#include "core/secure_memory.hpp"
+#include "server/log.hpp"
+
+namespace rngpool::server {
+
+using namespace std::chrono_literals;
+
+// ---------------------------------------------------------------------------
+// Pacing and back-pressure
+//
+// Read in 1 KiB blocks (hw_random's own transfer size is smaller; a block is
+// also the unit an intermittent health failure discards).  A real device is
+// slower than kMaxRate anyway; the cap only matters for a file or FIFO
+// standing in for it, where reading flat out would burn a core on health
+// tests the pool does not need, and a 10 MiB test FIFO would be exhausted
+// in a blink.  At most kMaxInFlight blocks wait for the io thread, so a busy
+// io thread slows the reader instead of growing a queue.
+// ---------------------------------------------------------------------------
+
+namespace {
+constexpr std::size_t kBlockSize = 1024;
+constexpr double kMaxRate = 64.0 * 1024;  // bytes per second
+constexpr std::ptrdiff_t kMaxInFlight = 4;
+constexpr auto kFirstBackoff = 10ms;
+constexpr auto kMaxBackoff = 1000ms;
+}  // namespace
+
+struct HwrngSource::Shared {
+  std::atomic<bool> stopping{false};
+  // One more than kMaxInFlight so that stop() may always release once.
+  std::counting_semaphore<kMaxInFlight + 1> slots{kMaxInFlight};
+};
+
+namespace {
+
+// What a failed read(2) means for the source.
+enum class ReadFailure { retry, transient, vanished, broken };
+
+ReadFailure classify(int error) {
+  switch (error) {
+    case EINTR:
+      return ReadFailure::retry;
+    case EAGAIN:
+    case EIO:
+    case EBUSY:
+      return ReadFailure::transient;
+    case ENODEV:
+    case ENXIO:
+    case ENOENT:
+      return ReadFailure::vanished;
+    default:
+      return ReadFailure::broken;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The reader thread
+//
+// Error handling follows hw_random's consumers (rngd): EAGAIN/EIO are a
+// device having a bad moment, retried with exponential back-off from 10 ms
+// to 1 s so a broken device costs nothing; ENODEV/ENXIO mean it is gone; end
+// of file is a file or FIFO that has been used up.
+// ---------------------------------------------------------------------------
+
+class Reader {
+ public:
+  Reader(std::string path, std::shared_ptr<HwrngSource::Shared> shared, std::shared_ptr<Mailbox> mailbox,
+         const HwrngHandlers* handlers)
+      : path_(std::move(path)), shared_(std::move(shared)), mailbox_(std::move(mailbox)), handlers_(handlers) {}
+
+  void run() {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      log(LogLevel::warning, "cannot open hwrng ", path_, ": ", errno_text(errno),
+          "; running on getrandom(2) alone");
+      lose(core::HwrngState::absent);
+      return;
+    }
+    log(LogLevel::info, "reading hwrng ", path_);
+    read_until_done(fd);
+    ::close(fd);
+  }
+
+ private:
+  void read_until_done(int fd) {
+    auto backoff = std::chrono::milliseconds(kFirstBackoff);
+    auto next_read = std::chrono::steady_clock::now();
+    while (!shared_->stopping) {
+      std::vector<std::uint8_t> block(kBlockSize);
+      ssize_t n = ::read(fd, block.data(), block.size());
+      if (n > 0) {
+        block.resize(static_cast<std::size_t>(n));
+        deliver(std::move(block));
+        backoff = kFirstBackoff;
+        next_read = pace(next_read, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) {
+        log(LogLevel::warning, "hwrng ", path_, ": end of file; running on getrandom(2) alone");
+        lose(core::HwrngState::exhausted);
+        return;
+      }
+      int error = errno;
+      switch (classify(error)) {
+        case ReadFailure::retry:
+          continue;
+        case ReadFailure::transient:
+          log(LogLevel::warning, "hwrng ", path_, ": read failed: ", errno_text(error), "; retrying in ",
+              backoff.count(), " ms");
+          std::this_thread::sleep_for(backoff);
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+          continue;
+        case ReadFailure::vanished:
+        case ReadFailure::broken:
+          log(LogLevel::warning, "hwrng ", path_, ": read failed: ", errno_text(error),
+              "; running on getrandom(2) alone");
+          lose(core::HwrngState::absent);
+          return;
+      }
+    }
+  }
+
+  static std::chrono::steady_clock::time_point pace(std::chrono::steady_clock::time_point next,
+                                                    std::size_t bytes) {
+    auto now = std::chrono::steady_clock::now();
+    next = std::max(next, now) +
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+               std::chrono::duration<double>(static_cast<double>(bytes) / kMaxRate));
+    std::this_thread::sleep_until(next);
+    return next;
+  }
+
+  void deliver(std::vector<std::uint8_t> block) {
+    shared_->slots.acquire();
+    mailbox_->post([shared = shared_, handlers = handlers_, block = std::move(block)]() mutable {
+      shared->slots.release();
+      handlers->block(block);
+      core::wipe(block);
+    });
+  }
+
+  void lose(core::HwrngState state) {
+    mailbox_->post([handlers = handlers_, state] { handlers->lost(state); });
+  }
+
+  std::string path_;
+  std::shared_ptr<HwrngSource::Shared> shared_;
+  std::shared_ptr<Mailbox> mailbox_;
+  const HwrngHandlers* handlers_;  // used only inside posted work, which the mailbox guards
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The io-thread side
+// ---------------------------------------------------------------------------
+
+HwrngSource::HwrngSource(asio::any_io_executor executor, std::string path, HwrngHandlers handlers)
+    : path_(std::move(path)),
+      handlers_(std::move(handlers)),
+      mailbox_(std::make_shared<Mailbox>(std::move(executor))),
+      shared_(std::make_shared<Shared>()) {}
+
+HwrngSource::~HwrngSource() { stop(); }
+
+void HwrngSource::start() {
+  std::thread([reader = Reader(path_, shared_, mailbox_, &handlers_)]() mutable { reader.run(); }).detach();
+}
+
+void HwrngSource::stop() {
+  if (shared_->stopping.exchange(true))
+    return;
+  mailbox_->close();
+  shared_->slots.release();  // wake a reader waiting for a slot so it can see `stopping`
+}
+
+}  // namespace rngpool::server

@@ -1,0 +1,53 @@
+// The hardware RNG reader (issue 2 §2).
+//
+// /dev/hwrng supports neither poll(2) nor fast reads (about 10 kB/s on a
+// virtio-rng), so it gets its own thread doing plain blocking reads and
+// posting each block to the io thread, where the health tests and the pool
+// live.  Any file or FIFO can stand in for the device, which is how tests
+// drive every failure mode.
+//
+// The reader only delivers raw bytes and says when the source is gone
+// (absent: cannot be opened, or the device vanished; exhausted: end of
+// file).  Judging the bytes is the health monitor's job.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/health.hpp"
+#include "server/asio.hpp"
+#include "server/mailbox.hpp"
+
+namespace rngpool::server {
+
+struct HwrngHandlers {
+  // Raw bytes in read order; called on the io thread.
+  std::function<void(std::span<const std::uint8_t>)> block;
+  // absent or exhausted, once, after the last block; called on the io thread.
+  std::function<void(core::HwrngState)> lost;
+};
+
+class HwrngSource {
+ public:
+  HwrngSource(asio::any_io_executor executor, std::string path, HwrngHandlers handlers);
+  ~HwrngSource();
+  HwrngSource(const HwrngSource&) = delete;
+  HwrngSource& operator=(const HwrngSource&) = delete;
+
+  void start();
+  // No block is delivered after this; the thread ends after its current read.
+  void stop();
+
+  struct Shared;  // between this object and the reader thread
+
+ private:
+  std::string path_;
+  HwrngHandlers handlers_;
+  std::shared_ptr<Mailbox> mailbox_;
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace rngpool::server

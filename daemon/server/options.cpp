@@ -1,0 +1,277 @@
+#include "server/options.hpp"
+
+#include <sys/un.h>
+
+#include <boost/program_options.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace rngpool::server {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Validation
+//
+// Values arrive as strings and are converted here rather than by
+// Program_options' lexical_cast, so every refusal reads the same way:
+// "--option must be <what it accepts>, got <value>".
+// ---------------------------------------------------------------------------
+
+struct OptionError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void refuse(std::string_view option, std::string_view accepted, std::string_view got) {
+  std::ostringstream message;
+  message << "--" << option << " must be " << accepted << ", got " << (got.empty() ? "''" : got);
+  throw OptionError(message.str());
+}
+
+std::optional<std::uint64_t> parse_integer(std::string_view text, int base = 10) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (error != std::errc{} || end != text.data() + text.size() || text.empty())
+    return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_decimal(std::string_view text) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || text.empty() || !std::isfinite(value))
+    return std::nullopt;
+  return value;
+}
+
+std::uint64_t integer_in(std::string_view option, std::string_view text, std::uint64_t min,
+                         std::uint64_t max) {
+  auto value = parse_integer(text);
+  if (!value || *value < min || *value > max)
+    refuse(option, "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]", text);
+  return *value;
+}
+
+// A byte count, optionally with a binary K or M suffix ("64K", "1M").
+std::uint32_t byte_count_in(std::string_view option, std::string_view text, std::uint32_t min,
+                            std::uint32_t max) {
+  std::uint64_t scale = 1;
+  std::string_view digits = text;
+  if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'k'))
+    scale = 1024;
+  if (!digits.empty() && digits.back() == 'M')
+    scale = 1024 * 1024;
+  if (scale != 1)
+    digits.remove_suffix(1);
+  auto value = parse_integer(digits);
+  if (!value || *value > max / scale || *value * scale < min)
+    refuse(option,
+           "a byte count in [" + std::to_string(min) + ", " + std::to_string(max) +
+               "] (suffix K or M allowed)",
+           text);
+  return static_cast<std::uint32_t>(*value * scale);
+}
+
+double entropy_in(std::string_view option, std::string_view text) {
+  auto value = parse_decimal(text);
+  if (!value || *value <= 0.0 || *value > 8.0)
+    refuse(option, "in (0, 8]", text);
+  return *value;
+}
+
+std::chrono::milliseconds seconds_in(std::string_view option, std::string_view text, double min,
+                                     double max) {
+  auto value = parse_decimal(text);
+  if (!value || *value < min || *value > max) {
+    std::ostringstream accepted;
+    accepted << "a number of seconds in [" << min << ", " << max << "]";
+    refuse(option, accepted.str(), text);
+  }
+  return std::chrono::milliseconds(std::llround(*value * 1000.0));
+}
+
+mode_t mode_in(std::string_view option, std::string_view text) {
+  auto value = parse_integer(text, 8);
+  if (!value || *value > 0777)
+    refuse(option, "an octal mode in [0000, 0777]", text);
+  return static_cast<mode_t>(*value);
+}
+
+// bind(2) needs the path and its NUL in sockaddr_un::sun_path.
+std::string socket_path_in(std::string_view option, std::string_view text) {
+  constexpr std::size_t max = sizeof(sockaddr_un::sun_path) - 1;
+  if (text.empty() || text.size() > max)
+    refuse(option, "a path of 1 to " + std::to_string(max) + " bytes", text);
+  return std::string(text);
+}
+
+std::string hwrng_in(std::string_view option, std::string_view text) {
+  if (text.empty())
+    refuse(option, "a path or 'none'", text);
+  return text == "none" ? std::string() : std::string(text);
+}
+
+LogLevel log_level_in(std::string_view option, std::string_view text) {
+  auto level = log_level_from_name(text);
+  if (!level)
+    refuse(option, "one of error, warning, info, debug", text);
+  return *level;
+}
+
+// ---------------------------------------------------------------------------
+// The option table
+//
+// One description serves --help, the command line and the config file, so
+// the three can never disagree.  Defaults live in struct Options; the help
+// text repeats them with each option's range.
+// ---------------------------------------------------------------------------
+
+po::options_description service_options() {
+  po::options_description d("Options (also valid as 'key = value' lines in the config file)", 80, 40);
+  auto text = [] { return po::value<std::string>(); };
+  d.add_options()
+    ("socket", text()->value_name("PATH"),
+     "Unix socket to listen on (default /run/rngpool/rngpool.sock; at most 107 bytes). "
+     "Ignored under systemd socket activation.")
+    ("socket-mode", text()->value_name("MODE"),
+     "Permissions of the socket, octal 0000..0777 (default 0666).")
+    ("hwrng", text()->value_name("PATH|none"),
+     "Hardware RNG to read, or 'none' to run on getrandom(2) alone (default /dev/hwrng). "
+     "A file or FIFO works too.")
+    ("require-hwrng", po::value<bool>()->zero_tokens()->implicit_value(true)->value_name(""),
+     "Refuse GET_RANDOM with HWRNG_UNAVAILABLE unless the hwrng is healthy and has "
+     "contributed to the key (default off; in the config file: require-hwrng = true).")
+    ("hwrng-entropy", text()->value_name("H"),
+     "Claimed min-entropy per hwrng byte in bits, in (0, 8] (default 6). "
+     "Sets the health-test cutoffs.")
+    ("reseed-interval", text()->value_name("S"),
+     "Seconds between reseeds, integer 1..86400 (default 60).")
+    ("max-request", text()->value_name("BYTES"),
+     "Largest GET_RANDOM/HEX/BASE64 request, 1..268435456, K or M suffix allowed "
+     "(default 1M); larger ones get TOO_LARGE.")
+    ("max-connections", text()->value_name("N"),
+     "Simultaneous clients, 1..65536 (default 1024); further connections are closed "
+     "at once and counted.")
+    ("idle-timeout", text()->value_name("S"),
+     "Seconds a client may take to send a complete request, 0.1..86400 (default 60); "
+     "also bounds the wait for the first seed.")
+    ("log-level", text()->value_name("LEVEL"),
+     "error, warning, info or debug (default info).");
+  return d;
+}
+
+po::options_description command_line_only() {
+  po::options_description d("Command line only", 80, 40);
+  d.add_options()
+    ("config", po::value<std::string>()->value_name("FILE"),
+     "Read options from FILE (default /etc/rngpool/rngpoold.conf when it exists).")
+    ("help", "Print this help and exit.")
+    ("version", "Print the version and exit.");
+  return d;
+}
+
+std::string help_text(const po::options_description& all) {
+  std::ostringstream out;
+  out << "Usage: rngpoold [OPTIONS]\n"
+         "\n"
+         "rngpoold serves health-tested random bytes on a Unix socket: a ChaCha20 pool\n"
+         "keyed from getrandom(2) and, when present, a hardware RNG that passes the\n"
+         "SP 800-90B continuous health tests.  Try: printf 'HEX 32\\n' | nc -U -N SOCKET\n"
+         "\n"
+      << all
+      << "\n"
+         "Exit status: 0 after SIGTERM/SIGINT, 1 when the daemon cannot start (socket in\n"
+         "use, bind failure), 2 for a bad option or config value.\n";
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------
+// Reading the sources
+// ---------------------------------------------------------------------------
+
+void read_config_file(const std::string& path, const po::options_description& keys,
+                      po::variables_map& vm) {
+  std::ifstream file(path);
+  if (!file)
+    throw OptionError("cannot read config file " + path);
+  try {
+    po::store(po::parse_config_file(file, keys, false), vm);
+  } catch (const po::error& e) {
+    throw OptionError(path + ": " + e.what());
+  }
+}
+
+std::optional<std::string> config_path(const po::variables_map& vm, const std::string& default_config) {
+  if (vm.count("config"))
+    return vm["config"].as<std::string>();
+  std::ifstream probe(default_config);
+  if (probe)
+    return default_config;
+  return std::nullopt;
+}
+
+template <typename T, typename Convert>
+void take(const po::variables_map& vm, const char* key, T& field, Convert convert) {
+  if (vm.count(key))
+    field = convert(key, vm[key].as<std::string>());
+}
+
+Options to_options(const po::variables_map& vm) {
+  Options o;
+  take(vm, "socket", o.socket_path, socket_path_in);
+  take(vm, "socket-mode", o.socket_mode, mode_in);
+  take(vm, "hwrng", o.hwrng_path, hwrng_in);
+  take(vm, "hwrng-entropy", o.hwrng_entropy, entropy_in);
+  take(vm, "reseed-interval", o.reseed_interval, [](std::string_view k, std::string_view v) {
+    return std::chrono::seconds(integer_in(k, v, 1, 86400));
+  });
+  take(vm, "max-request", o.max_request, [](std::string_view k, std::string_view v) {
+    return byte_count_in(k, v, 1, 256u << 20);
+  });
+  take(vm, "max-connections", o.max_connections, [](std::string_view k, std::string_view v) {
+    return static_cast<std::uint32_t>(integer_in(k, v, 1, 65536));
+  });
+  take(vm, "idle-timeout", o.idle_timeout, [](std::string_view k, std::string_view v) {
+    return seconds_in(k, v, 0.1, 86400);
+  });
+  take(vm, "log-level", o.log_level, log_level_in);
+  if (vm.count("require-hwrng"))
+    o.require_hwrng = vm["require-hwrng"].as<bool>();
+  return o;
+}
+
+}  // namespace
+
+std::variant<Options, OptionsExit> parse_options(const std::vector<std::string>& args,
+                                                 const std::string& default_config) {
+  po::options_description keys = service_options();
+  po::options_description all;
+  all.add(keys).add(command_line_only());
+  try {
+    po::variables_map vm;
+    auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(all).style(style).run(), vm);
+    if (vm.count("help"))
+      return OptionsExit{0, help_text(all)};
+    if (vm.count("version"))
+      return OptionsExit{0, "rngpoold " RNGPOOL_VERSION "\n"};
+    if (auto path = config_path(vm, default_config))
+      read_config_file(*path, keys, vm);
+    return to_options(vm);
+  } catch (const po::error& e) {
+    return OptionsExit{2, std::string("rngpoold: ") + e.what() + " (see rngpoold --help)\n"};
+  } catch (const OptionError& e) {
+    return OptionsExit{2, std::string("rngpoold: ") + e.what() + "\n"};
+  }
+}
+
+}  // namespace rngpool::server

@@ -1,0 +1,43 @@
+// systemd integration (issue 3 §4): socket activation and sd_notify.
+//
+// Type=notify: READY=1 only after the first seed, so units ordered after
+// rngpoold never get a daemon that would make them wait; STATUS= carries one
+// human line for `systemctl status`; WATCHDOG=1 comes from the io thread, so
+// a wedged event loop gets the daemon restarted; STOPPING=1 on shutdown.
+// Without NOTIFY_SOCKET (not under systemd) all of this is skipped.
+#pragma once
+
+#include <string>
+
+#include "server/asio.hpp"
+#include "server/server_context.hpp"
+
+namespace rngpool::server {
+
+// The listening socket passed by systemd (sd_listen_fds), or -1.  Throws
+// StartupError when what was passed is not one listening Unix stream socket.
+int systemd_listen_fd();
+
+class SystemdGlue {
+ public:
+  SystemdGlue(asio::any_io_executor executor, const ServerContext& context);
+
+  void start();
+  // After any state change: READY=1 the first time the daemon serves, and
+  // STATUS= whenever the line changed.
+  void state_changed();
+  void stopping();
+
+ private:
+  asio::awaitable<void> heartbeat();
+  void send_status();
+
+  const ServerContext& context_;
+  asio::steady_timer timer_;
+  bool enabled_;
+  bool ready_sent_ = false;
+  bool stopping_ = false;
+  std::string last_status_;
+};
+
+}  // namespace rngpool::server
