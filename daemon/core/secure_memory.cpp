@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <new>
@@ -43,7 +44,17 @@ std::uint8_t* map_pages(std::size_t length) {
 // to worse setups; locked() lets the daemon report it.  MADV_DONTDUMP only
 // fails on kernels older than 3.4, which we do not support, so it is not
 // checked.
+//
+// mlock goes through syscall(2): the ASan runtime replaces mlock() with a
+// no-op that reports success, and locked() must not lie in the sanitizer
+// build either.  munmap drops the lock, so there is no munlock.
 // ---------------------------------------------------------------------------
+
+namespace {
+
+bool lock_pages(void* address, std::size_t length) { return syscall(SYS_mlock, address, length) == 0; }
+
+}  // namespace
 
 SecureBuffer::SecureBuffer(std::size_t size) : size_(size) {
   if (size == 0) {
@@ -51,15 +62,12 @@ SecureBuffer::SecureBuffer(std::size_t size) : size_(size) {
   }
   mapped_ = round_up_to_pages(size);
   data_ = map_pages(mapped_);
-  locked_ = mlock(data_, mapped_) == 0;
+  locked_ = lock_pages(data_, mapped_);
   madvise(data_, mapped_, MADV_DONTDUMP);
 }
 
 SecureBuffer::~SecureBuffer() {
   OPENSSL_cleanse(data_, mapped_);
-  if (locked_) {
-    munlock(data_, mapped_);
-  }
   munmap(data_, mapped_);
 }
 
