@@ -148,7 +148,7 @@ std::size_t RequestDecoder::feed(std::span<const std::uint8_t> bytes)
   std::size_t taken = 0;
   while (!fatal_ && !frame_complete() && taken < bytes.size()) {
     const std::size_t n = std::min(next_checkpoint() - fill_, bytes.size() - taken);
-    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(taken), n, buffer_.begin() + static_cast<std::ptrdiff_t>(fill_));
+    std::copy_n(bytes.data() + taken, n, buffer_.data() + fill_);
     fill_ += n;
     taken += n;
     check_arrived();
