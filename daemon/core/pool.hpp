@@ -37,6 +37,8 @@ using SystemEntropy = std::function<void(std::span<std::uint8_t>)>;
 
 inline constexpr std::size_t kMaxGenerate = 64 * 1024;  // one generate() call at most
 
+// A zero interval or budget makes every generate() reseed first: prediction
+// resistance on every call, at the price of a getrandom(2) each time.
 struct PoolConfig {
   std::chrono::seconds reseed_interval{60};
   std::uint64_t reseed_bytes = std::uint64_t{64} << 20;  // byte budget between reseeds
