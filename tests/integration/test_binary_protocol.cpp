@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 using namespace rngpool;
 using namespace rngpool::test;

@@ -21,7 +21,7 @@ CommandResult run_daemon(const std::string& options) {
 
 }  // namespace
 
-TEST_CASE("--help and --version exit 0", "[options]") {
+TEST_CASE("rngpoold --help and --version exit 0", "[options]") {
   auto help = run_daemon("--help");
   CHECK(help.exit_code == 0);
   for (const char* option : {"--socket", "--socket-mode", "--hwrng", "--require-hwrng", "--hwrng-entropy",
@@ -81,7 +81,7 @@ TEST_CASE("a missing --config file exits 2", "[options]") {
   CHECK_THAT(result.err, Catch::Contains("/nonexistent/rngpoold.conf"));
 }
 
-TEST_CASE("--config values are applied", "[options]") {
+TEST_CASE("values from a --config file are applied", "[options]") {
   TempDir dir("rngpool-config");
   auto config = dir.path() / "rngpoold.conf";
   std::ofstream(config) << "max-request = 100\nhwrng-entropy = 4\n";

@@ -31,7 +31,7 @@ std::string health(const TestDaemon& daemon) { return nc_transcript(daemon.socke
 
 }  // namespace
 
-TEST_CASE("--require-hwrng with a stuck source refuses GET_RANDOM", "[hwrng]") {
+TEST_CASE("a stuck source under --require-hwrng refuses GET_RANDOM", "[hwrng]") {
   StuckHwrng stuck;
   TestDaemon daemon({.hwrng = HwrngFeed::path, .hwrng_path = stuck.feeder.path(), .args = {"--require-hwrng"}});
   auto report = wait_for_rct_failure(daemon);
@@ -74,7 +74,7 @@ TEST_CASE("REQUIRE_HWRNG is served once a healthy hwrng is in the key", "[hwrng]
   CHECK(reply.payload.size() == 32);
 }
 
-TEST_CASE("--require-hwrng with --hwrng none refuses GET_RANDOM", "[hwrng]") {
+TEST_CASE("no hwrng under --require-hwrng refuses GET_RANDOM", "[hwrng]") {
   TestDaemon daemon({.hwrng = HwrngFeed::none, .args = {"--require-hwrng"}});
   TestConnection connection(daemon.socket_path());
   CHECK(get_random(connection, 32).header.status == Status::hwrng_unavailable);

@@ -66,8 +66,7 @@ TEST_CASE("a malformed frame after good ones is answered after their replies", "
   TestDaemon daemon;
   TestConnection connection(daemon.socket_path());
   auto batch = protocol::encode_get_random(1, 100);
-  auto garbage = ping_frame_with(10, {0x01, 0x00});  // only the id: still valid
-  garbage[5] = 0x01;                                    // reserved field set
+  auto garbage = ping_frame_with(6, {0x00, 0x01});  // the reserved field set
   batch.insert(batch.end(), garbage.begin(), garbage.end());
   connection.send(batch);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -75,7 +76,12 @@ TestDaemon::TestDaemon(DaemonConfig config)
   if (config.wait_ready) wait_ready();
 }
 
-TestDaemon::~TestDaemon() { stop(); }
+TestDaemon::~TestDaemon() {
+  // A daemon that does not shut down cleanly (a crash, a sanitizer report)
+  // leaves its log on stderr, which ctest shows with the failing test.
+  int code = stop();
+  if (code != 0) std::cerr << "rngpoold exited with status " << code << "; its log:\n" << log();
+}
 
 pid_t TestDaemon::pid() const { return process_->pid(); }
 
