@@ -3,12 +3,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <regex>
 
 using namespace rngpool;
 using namespace rngpool::test;
@@ -108,4 +110,41 @@ TEST_CASE("sd_notify: READY=1 after the first seed, STATUS=, WATCHDOG=1, STOPPIN
 
   CHECK(daemon.stop() == 0);
   CHECK(notify.wait_for("STOPPING=1", std::chrono::seconds{2}).has_value());
+}
+
+TEST_CASE("logs carry <N> priority prefixes only when stderr is the journal", "[lifecycle][systemd]") {
+  TempDir dir("rngpool-journal");
+  // JOURNAL_STREAM names stderr's device and inode, as systemd sets it; the
+  // daemon runs until its socket exists, then stops.
+  auto run = [&](bool journal) {
+    std::string script = "cd " + shell_quote(dir.path().native()) + " || exit 1\n" +
+                         "rm -f s.sock; : > log\n" +
+                         (journal ? "export JOURNAL_STREAM=$(stat -c %d:%i log)\n" : "") +
+                         shell_quote(rngpoold_path()) + " --hwrng none --socket s.sock 2>>log &\n" +
+                         "pid=$!\n"
+                         "for i in $(seq 100); do [ -S s.sock ] && break; sleep 0.1; done\n"
+                         "kill -TERM $pid; wait $pid; echo status=$?; cat log\n";
+    return run_command(script).out;
+  };
+  auto journal = run(true);
+  INFO(journal);
+  CHECK_THAT(journal, Catch::StartsWith("status=0\n<6>"));
+  CHECK(std::regex_search(journal, std::regex("\n<6>[^\n]*listening")));
+  auto plain = run(false);
+  INFO(plain);
+  CHECK_THAT(plain, Catch::StartsWith("status=0\n"));
+  CHECK_THAT(plain, Catch::Contains("listening"));
+  CHECK_THAT(plain, !Catch::Contains("<6>"));
+}
+
+TEST_CASE("SIGTERM lets an in-flight reply finish, then exits 0", "[lifecycle]") {
+  TestDaemon daemon;
+  TestConnection connection(daemon.socket_path());
+  constexpr std::uint32_t kCount = 1024 * 1024;  // far more than a socket buffer holds
+  connection.send(protocol::encode_get_random(7, kCount));
+  auto header = connection.read_exact(protocol::kHeaderSize);  // the reply has started
+  REQUIRE(kill(daemon.pid(), SIGTERM) == 0);
+  CHECK(connection.read_exact(kCount).size() == kCount);
+  CHECK(connection.wait_closed());
+  CHECK(daemon.wait_exit(std::chrono::seconds{10}) == std::optional<int>{0});
 }
