@@ -1,0 +1,191 @@
+// Helpers shared by the robustness tests (issue 5 §2-§5): daemon memory,
+// repeated-block detection, crafted hwrng data, and raw sockets for clients
+// that misbehave in ways TestConnection will not.
+#pragma once
+
+#include "rngpool/test/support.hpp"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace rngpool::test::robustness {
+
+// Sanitizer builds pay for shadow memory and a quarantine of freed blocks
+// (up to 256 MiB by default), so absolute memory bounds only mean something
+// in a normal build.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// VmRSS of a process in KiB, from /proc/PID/status.
+inline std::uint64_t rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
+inline std::vector<std::uint8_t> random_bytes(std::size_t n) {
+  std::vector<std::uint8_t> bytes(n);
+  FifoFeeder::random_bytes()(bytes);
+  return bytes;
+}
+
+// Random bytes with no two equal neighbours: healthy hwrng data in which the
+// only runs are the ones a test puts there on purpose.  `previous` is the
+// byte the data will follow, so pieces can be joined without making a run.
+inline std::vector<std::uint8_t> runless_random(std::size_t n, int previous = -1) {
+  auto bytes = random_bytes(n);
+  for (auto& byte : bytes) {
+    if (byte == previous) byte = static_cast<std::uint8_t>(byte + 1);
+    previous = byte;
+  }
+  return bytes;
+}
+
+inline void append(std::vector<std::uint8_t>& to, std::span<const std::uint8_t> bytes) {
+  to.insert(to.end(), bytes.begin(), bytes.end());
+}
+
+inline void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path.native());
+}
+
+// Collects the 16-byte blocks of replies and counts blocks seen twice.  A
+// repeat among outputs of a working CSPRNG has probability ~ n^2 / 2^129, so
+// one repeat is a bug (a reused key or counter, a buffer served twice).
+// Only the first `prefix` bytes of each reply are kept, which bounds memory
+// while still covering the start of every reply, where reuse would show.
+class BlockRepeats {
+ public:
+  explicit BlockRepeats(std::size_t prefix = 4096, std::size_t max_blocks = 4u << 20)
+      : prefix_(prefix), max_blocks_(max_blocks) {}
+
+  // Bytes of one reply, in order; `offset` is where `bytes` starts within it.
+  void add(std::span<const std::uint8_t> bytes, std::size_t offset = 0) {
+    for (std::size_t i = 0; i + 16 <= bytes.size() && offset + i + 16 <= prefix_; i += 16) {
+      if (blocks_.size() >= max_blocks_) {
+        full_ = true;
+        return;
+      }
+      Block block;
+      std::memcpy(block.data(), bytes.data() + i, 16);
+      blocks_.push_back(block);
+    }
+  }
+  // Sorts and counts; call once at the end.
+  std::size_t repeats() {
+    std::sort(blocks_.begin(), blocks_.end());
+    std::size_t count = 0;
+    for (std::size_t i = 1; i < blocks_.size(); ++i) count += blocks_[i] == blocks_[i - 1];
+    return count;
+  }
+  std::size_t blocks() const { return blocks_.size(); }
+  bool full() const { return full_; }  // stopped collecting at max_blocks
+
+ private:
+  using Block = std::array<std::uint64_t, 2>;
+  std::size_t prefix_;
+  std::size_t max_blocks_;
+  std::vector<Block> blocks_;
+  bool full_ = false;
+};
+
+// A connected Unix-socket fd owned by the test, for clients whose whole
+// point is to behave badly (never read, half-close, flood).
+class RawSocket {
+ public:
+  explicit RawSocket(const std::string& path, bool nonblocking = false) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) throw std::invalid_argument("socket path too long: " + path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+      int error = errno;
+      close(fd_);
+      throw std::system_error(error, std::generic_category(), "connect " + path);
+    }
+    if (nonblocking) fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~RawSocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawSocket(RawSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  RawSocket& operator=(RawSocket&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  int fd() const { return fd_; }
+  // Best effort: a hostile client does not care whether the daemon took it.
+  void send_all(std::span<const std::uint8_t> bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+  // True when the daemon has closed: recv returns 0 or ECONNRESET now,
+  // after discarding whatever it had sent.
+  bool peer_closed() {
+    char scratch[4096];
+    for (;;) {
+      ssize_t n = recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT);
+      if (n > 0) continue;
+      if (n == 0) return true;
+      return errno == ECONNRESET || errno == EPIPE;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// The HEALTH line, asked in text mode on a fresh connection.
+inline std::string health(const std::string& socket_path) {
+  TestConnection connection(socket_path);
+  connection.send(std::string_view("HEALTH\n"));
+  return connection.read_line();
+}
+
+// Waits for STATUS to satisfy `condition`; returns the last report either way.
+template <class Condition>
+protocol::StatusReport status_when(const std::string& socket_path, Condition condition,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+  protocol::StatusReport report;
+  eventually(
+      [&] {
+        report = status_report(socket_path);
+        return condition(report);
+      },
+      timeout);
+  return report;
+}
+
+}  // namespace rngpool::test::robustness

@@ -1,0 +1,188 @@
+// hwrng fault injection, source side (issue 5 §3): a slow source, end of
+// file, read errors and a missing path.  Whatever the source does, the socket
+// keeps serving from getrandom(2), and STATUS and HEALTH say what happened.
+#include "robustness_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace rngpool;
+using namespace rngpool::test;
+using namespace rngpool::test::robustness;
+using namespace std::chrono_literals;
+using protocol::Status;
+
+namespace {
+
+constexpr auto kRequireNow =
+    static_cast<std::uint16_t>(protocol::flags::require_hwrng | protocol::flags::nonblock);
+
+DaemonConfig reading(const std::string& path, std::vector<std::string> args = {}) {
+  return {.hwrng = HwrngFeed::path, .hwrng_path = path, .args = std::move(args)};
+}
+
+protocol::StatusReport report_when_hwrng(const TestDaemon& daemon, const std::string& state) {
+  auto report = status_when(daemon.socket_path(), [&](const protocol::StatusReport& r) {
+    return status_value(r, "hwrng_state") == state;
+  });
+  INFO(protocol::format_status_report(report) << daemon.log());
+  REQUIRE(status_value(report, "hwrng_state") == state);
+  return report;
+}
+
+// The source is gone for good: without --require-hwrng the daemon serves
+// from getrandom(2) alone and says DEGRADED; with it, it refuses GET_RANDOM
+// (and only GET_RANDOM) and says FAILED.
+void check_source_lost(const DaemonConfig& config, const std::string& hwrng_state) {
+  SECTION("without --require-hwrng: degraded, serving") {
+    TestDaemon daemon(config);
+    auto report = report_when_hwrng(daemon, hwrng_state);
+    INFO(protocol::format_status_report(report) << daemon.log());
+    CHECK(status_value(report, "state") == "degraded");
+    CHECK(health(daemon.socket_path()) == "DEGRADED hwrng " + hwrng_state + ": serving from getrandom(2) alone");
+    TestConnection connection(daemon.socket_path());
+    auto reply = get_random(connection, 65536);
+    CHECK(reply.header.status == Status::ok);
+    CHECK(reply.payload.size() == 65536);
+    CHECK(get_random(connection, 32, protocol::flags::require_hwrng).header.status == Status::hwrng_unavailable);
+    CHECK(get_random(connection, 32).payload.size() == 32);  // the refusal was not fatal
+  }
+  SECTION("with --require-hwrng: HWRNG_UNAVAILABLE") {
+    auto strict = config;
+    strict.args.push_back("--require-hwrng");
+    TestDaemon daemon(strict);
+    auto report = report_when_hwrng(daemon, hwrng_state);
+    INFO(protocol::format_status_report(report) << daemon.log());
+    CHECK(status_value(report, "state") == "failed");
+    CHECK_THAT(health(daemon.socket_path()), Catch::StartsWith("FAILED hwrng " + hwrng_state));
+    TestConnection connection(daemon.socket_path());
+    auto reply = get_random(connection, 32);
+    CHECK(reply.header.status == Status::hwrng_unavailable);
+    CHECK(ping(connection).header.status == Status::ok);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a 1 byte/s source: start-up pending, the socket served from getrandom(2)", "[fault][hwrng]") {
+  TempDir dir("rngpool-slow");
+  FifoFeeder slow(dir.path() / "hwrng", FifoFeeder::random_bytes(), 1000ms, 1);
+  TestDaemon daemon(reading(slow.path()));
+
+  // A client that insists on the hwrng waits (bounded by its idle timeout)
+  // on its own connection; that must hold up nobody else.
+  TestConnection insisting(daemon.socket_path());
+  insisting.send(protocol::encode_get_random(9, 32, protocol::flags::require_hwrng));
+
+  TestConnection connection(daemon.socket_path());
+  for (std::uint32_t size : {1u, 32u, 4096u, 1u << 20}) {
+    auto reply = get_random(connection, size);
+    CHECK(reply.header.status == Status::ok);
+    CHECK(reply.payload.size() == size);
+  }
+  CHECK(get_random(connection, 32, kRequireNow).header.status == Status::hwrng_unavailable);
+
+  // The reader takes each byte as it comes (it is not stuck behind a full
+  // block), and start-up is still far off.
+  auto before = status_report(daemon.socket_path());
+  auto report = status_when(daemon.socket_path(), [&](const protocol::StatusReport& r) {
+    return status_number(r, "hwrng_bytes_tested") > status_number(before, "hwrng_bytes_tested");
+  });
+  INFO(protocol::format_status_report(report) << daemon.log());
+  CHECK(status_number(report, "hwrng_bytes_tested") > status_number(before, "hwrng_bytes_tested"));
+  CHECK(status_value(report, "hwrng_state") == "startup");
+  CHECK(status_number(report, "hwrng_bytes_used") == 0);
+  // The daemon documents start-up as no fault: state ok, HEALTH OK.
+  CHECK(status_value(report, "state") == "ok");
+  CHECK(health(daemon.socket_path()) == "OK");
+}
+
+TEST_CASE("a slow source completes start-up later; REQUIRE_HWRNG waits for it", "[fault][hwrng]") {
+  // 320 bytes/s: the 1024-byte start-up test takes about 3 s.
+  TempDir dir("rngpool-slow");
+  FifoFeeder slow(dir.path() / "hwrng", FifoFeeder::random_bytes(), 100ms, 32);
+  TestDaemon daemon(reading(slow.path()));
+
+  TestConnection insisting(daemon.socket_path());
+  insisting.send(protocol::encode_get_random(9, 32, protocol::flags::require_hwrng));
+
+  TestConnection connection(daemon.socket_path());
+  auto early = status_report(connection);
+  INFO(protocol::format_status_report(early) << daemon.log());
+  CHECK(status_value(early, "hwrng_state") == "startup");
+  CHECK(get_random(connection, 100'000).payload.size() == 100'000);
+
+  auto report = status_when(
+      daemon.socket_path(), [](const protocol::StatusReport& r) { return status_value(r, "hwrng_in_key") == "yes"; },
+      20s);
+  INFO(protocol::format_status_report(report) << daemon.log());
+  REQUIRE(status_value(report, "hwrng_in_key") == "yes");
+  CHECK(status_value(report, "hwrng_state") == "ok");
+  CHECK(status_number(report, "hwrng_bytes_used") > 0);
+  CHECK(status_number(report, "hwrng_bytes_used") <= status_number(report, "hwrng_bytes_tested") - 1024);
+
+  auto served = insisting.read_reply();
+  CHECK(served.header.status == Status::ok);
+  CHECK(served.header.request_id == 9);
+  CHECK(served.payload.size() == 32);
+}
+
+TEST_CASE("end of file: the hwrng is exhausted", "[fault][hwrng]") {
+  TempDir dir("rngpool-eof");
+  auto path = dir.path() / "hwrng";
+  SECTION("a file of 4 KiB") {
+    write_file(path, runless_random(4096));
+    check_source_lost(reading(path), "exhausted");
+  }
+  SECTION("an empty file") {
+    write_file(path, {});
+    check_source_lost(reading(path), "exhausted");
+  }
+}
+
+TEST_CASE("end of file on a FIFO whose writer goes away", "[fault][hwrng]") {
+  TempDir dir("rngpool-eof");
+  auto feeder = std::make_unique<FifoFeeder>(dir.path() / "hwrng", FifoFeeder::random_bytes());
+  TestDaemon daemon(reading(feeder->path()));
+  auto running = status_when(daemon.socket_path(), [](const protocol::StatusReport& r) {
+    return status_number(r, "hwrng_bytes_used") > 0;
+  });
+  INFO(protocol::format_status_report(running) << daemon.log());
+  REQUIRE(status_number(running, "hwrng_bytes_used") > 0);
+  feeder.reset();
+  auto report = report_when_hwrng(daemon, "exhausted");
+  CHECK(status_value(report, "state") == "degraded");
+  TestConnection connection(daemon.socket_path());
+  CHECK(get_random(connection, 1000).payload.size() == 1000);
+  CHECK_THAT(daemon.log(), Catch::Contains("end of file"));
+}
+
+TEST_CASE("a read error: a directory as --hwrng (EISDIR)", "[fault][hwrng]") {
+  TempDir dir("rngpool-eisdir");
+  check_source_lost(reading(dir.path()), "absent");
+}
+
+TEST_CASE("the hwrng path does not exist at start", "[fault][hwrng]") {
+  TempDir dir("rngpool-absent");
+  check_source_lost(reading(dir.path() / "deleted"), "absent");
+}
+
+TEST_CASE("a source failing every read with EIO is not reported healthy", "[fault][hwrng]") {
+  // /proc/self/mem at offset 0 is the daemon's own unmapped page zero: every
+  // read(2) fails with EIO, the error a hw_random driver returns when the
+  // device misbehaves.  The daemon retries (rightly: EIO can be transient),
+  // but a source that has produced nothing for seconds contributes nothing,
+  // and issue 5 §3 wants HEALTH to say DEGRADED for read errors.
+  TestDaemon daemon(reading("/proc/self/mem"));
+  TestConnection connection(daemon.socket_path());
+  CHECK(get_random(connection, 4096).payload.size() == 4096);
+  REQUIRE(eventually([&] { return daemon.log().find("Input/output error") != std::string::npos; }));
+  std::this_thread::sleep_for(3s);  // several back-off rounds
+  auto report = status_report(connection);
+  INFO(protocol::format_status_report(report) << daemon.log());
+  CHECK(status_number(report, "hwrng_bytes_tested") == 0);
+  CHECK(get_random(connection, 4096).payload.size() == 4096);
+  CHECK(status_value(report, "state") == "degraded");
+  CHECK_THAT(health(daemon.socket_path()), Catch::StartsWith("DEGRADED"));
+}
