@@ -59,8 +59,6 @@ void EntropyService::start() {
         HwrngHandlers{.block = [this](std::span<const std::uint8_t> raw) { take_hwrng_block(raw); },
                       .lost = [this](HwrngState why) { lose_hwrng(why); }});
     source_->start();
-  } else {
-    log(LogLevel::info, "no hwrng configured (--hwrng none); running on getrandom(2) alone");
   }
   when_kernel_rng_ready(kernel_mailbox_, [this] { seed_first(); });
   asio::co_spawn(executor_, reseed_on_schedule(), asio::detached);
@@ -86,9 +84,9 @@ void EntropyService::stop() {
 // ---------------------------------------------------------------------------
 
 void EntropyService::seed_first() {
+  log(LogLevel::info, "kernel RNG ready: seeding from getrandom(2)",
+      pool_.hwrng_pending() > 0 ? " and the hwrng" : "");
   reseed("first seed");
-  log(LogLevel::info, "seeded from getrandom(2)",
-      pool_.hwrng_in_key() ? " and the hwrng" : "", "; serving");
 }
 
 void EntropyService::reseed(std::string_view why) {

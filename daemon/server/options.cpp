@@ -259,7 +259,8 @@ std::variant<Options, OptionsExit> parse_options(const std::vector<std::string>&
   try {
     po::variables_map vm;
     auto style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(args).options(all).style(style).run(), vm);
+    po::positional_options_description no_positionals;
+    po::store(po::command_line_parser(args).options(all).positional(no_positionals).style(style).run(), vm);
     if (vm.count("help"))
       return OptionsExit{0, help_text(all)};
     if (vm.count("version"))

@@ -69,7 +69,8 @@ void SystemdGlue::state_changed() {
     return;
   if (!ready_sent_ && context_.entropy.state() != DaemonState::starting) {
     ready_sent_ = true;
-    sd_notifyf(0, "READY=1\nSTATUS=%s", status_line(context_).c_str());
+    last_status_ = status_line(context_);
+    sd_notifyf(0, "READY=1\nSTATUS=%s", last_status_.c_str());
     return;
   }
   send_status();
