@@ -62,6 +62,8 @@ struct Placement {
   }
 };
 
+double own_cpu_seconds();
+
 class ServiceBench {
  public:
   explicit ServiceBench(Options options) : options_(std::move(options))
@@ -194,13 +196,13 @@ class ServiceBench {
   std::pair<LoadResult, double> load_with_cpu(const RunningServer& server, const LoadPlan& load) const
   {
     const double cpu0 = cpu_seconds(server.pid());
-    const double self0 = cpu_seconds(::getpid());
+    const double self0 = own_cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     auto result = run_load(load);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = (cpu_seconds(server.pid()) - cpu0) / wall;
     if (options_.verbose) {
-      std::cerr << "  server CPU " << cpu << ", load generator CPU " << (cpu_seconds(::getpid()) - self0) / wall
+      std::cerr << "  server CPU " << cpu << ", load generator CPU " << (own_cpu_seconds() - self0) / wall
                 << "\n";
     }
     return {std::move(result), cpu};
@@ -312,11 +314,14 @@ class ServiceBench {
 
   // ---- footprint -----------------------------------------------------------
 
-  // Taken right after start, before any load: the daemon as an operator
-  // first sees it.
+  // Taken after start, before any load: the daemon as an operator first
+  // sees it.
   void idle_footprint()
   {
     fresh_rss_ = {static_cast<double>(rss_kib(daemon_->pid())), static_cast<double>(rss_kib(bare_->pid()))};
+    // The daemon first drains what the pre-filled pipe still holds; idle is
+    // what follows, with the hwrng delivering at device speed.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     const double d0 = cpu_seconds(daemon_->pid()), b0 = cpu_seconds(bare_->pid());
     std::this_thread::sleep_for(std::chrono::duration<double>(options_.idle_seconds));
     idle_cpu_ = {(cpu_seconds(daemon_->pid()) - d0) / options_.idle_seconds,
@@ -348,7 +353,7 @@ class ServiceBench {
                       format_percent((*idle_cpu_)[0]) + " of a CPU", "bare " + format_percent((*idle_cpu_)[1]), "",
                       "≈ 0 (< 0.5 %)", (*idle_cpu_)[0] < kIdleCpuTarget});
     }
-    print_table("Footprint (VmRSS and utime+stime from /proc; one measurement each)", rows);
+    print_table("Footprint (VmRSS and CPU time from /proc; one measurement each)", rows);
   }
 
   Options options_;
@@ -361,6 +366,16 @@ class ServiceBench {
   std::optional<Metrics> idle_cpu_;   // fraction of a CPU: daemon, bare
   int failures_ = 0;
 };
+
+// Ours, including load threads that have ended (which /proc/self/task no
+// longer lists).
+double own_cpu_seconds()
+{
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // 1024 idle connections plus the bench's own descriptors need more than the
 // usual soft limit of 1024; the daemon inherits the raised limit too.

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -132,7 +133,28 @@ std::uint64_t rss_kib(pid_t pid)
   throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
 }
 
-double cpu_seconds(pid_t pid)
+namespace {
+
+// Nanoseconds on CPU summed over the threads' schedstat: exact, where the
+// clock-tick figures of /proc/PID/stat come in 10 ms steps, too coarse to
+// tell an idle daemon's 0.1 % from 0.3 %.
+std::optional<double> schedstat_seconds(pid_t pid)
+{
+  std::error_code error;
+  double total = 0;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    unsigned long long ns = 0;
+    if (schedstat >> ns) {
+      total += static_cast<double>(ns) / 1e9;
+      any = true;
+    }
+  }
+  return any ? std::optional<double>(total) : std::nullopt;
+}
+
+double stat_seconds(pid_t pid)
 {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
@@ -147,6 +169,14 @@ double cpu_seconds(pid_t pid)
     if (i >= 14) ticks += std::stoull(field);
   }
   return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+double cpu_seconds(pid_t pid)
+{
+  if (auto seconds = schedstat_seconds(pid)) return *seconds;
+  return stat_seconds(pid);
 }
 
 void pin_self(int cpu)

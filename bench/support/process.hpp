@@ -5,7 +5,7 @@
 // is "exec to READY=1", so nothing else may be exec'd on the way, and pinning
 // is applied in the child between fork and exec (sched_setaffinity is
 // async-signal-safe, as everything on that path must be: the parent has
-// threads).  Footprint figures come straight from /proc/PID.
+// threads).  Footprint and CPU figures come straight from /proc/PID.
 #pragma once
 
 #include <optional>
@@ -40,7 +40,8 @@ class Child {
 
 // VmRSS of a process, in KiB.
 std::uint64_t rss_kib(pid_t pid);
-// utime + stime of a process, in seconds.
+// CPU time of a process (all its threads), in seconds: schedstat when the
+// kernel has it, else utime + stime.
 double cpu_seconds(pid_t pid);
 // Pins the calling thread (and the threads it creates later) to one CPU.
 void pin_self(int cpu);
