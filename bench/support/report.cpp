@@ -64,7 +64,8 @@ void print_machine(const std::string& placement, int repetitions)
             << "- load average at start: " << printf_string("%.2f", load[0]) << "\n"
             << "- placement: " << placement << "\n"
             << "- every figure is the median of " << repetitions
-            << " repetitions; rngpool and its baseline alternate within each repetition\n";
+            << " repetitions; rngpool and the bare server alternate within each repetition, and a ratio to the\n"
+            << "  bare server is the median of the per-repetition ratios\n";
   std::cout.flush();
 }
 
