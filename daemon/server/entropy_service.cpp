@@ -57,7 +57,8 @@ void EntropyService::start() {
     source_ = std::make_unique<HwrngSource>(
         executor_, config_.hwrng_path,
         HwrngHandlers{.block = [this](std::span<const std::uint8_t> raw) { take_hwrng_block(raw); },
-                      .lost = [this](HwrngState why) { lose_hwrng(why); }});
+                      .lost = [this](HwrngState why) { lose_hwrng(why); },
+                      .read_errors = [this](int error) { note_read_errors(error); }});
     source_->start();
   }
   when_kernel_rng_ready(kernel_mailbox_, [this] { seed_first(); });
@@ -157,6 +158,12 @@ void EntropyService::lose_hwrng(HwrngState why) {
   if (monitor_.state() == HwrngState::failed_permanent)
     return;  // the more serious verdict stands
   source_loss_ = why;
+  read_error_ = 0;
+  note_change();
+}
+
+void EntropyService::note_read_errors(int error) {
+  read_error_ = error;
   note_change();
 }
 
@@ -171,7 +178,7 @@ Admission EntropyService::admission(bool request_requires_hwrng) const {
     return Admission::hwrng_unavailable;
   if (!pool_.seeded())
     return Admission::wait_for_seed;
-  if (!require || (hwrng == HwrngState::ok && pool_.hwrng_in_key()))
+  if (!require || (hwrng == HwrngState::ok && read_error_ == 0 && pool_.hwrng_in_key()))
     return Admission::serve;
   return Admission::wait_for_hwrng;
 }
@@ -207,7 +214,7 @@ DaemonState EntropyService::state() const {
     return DaemonState::failed;
   if (!pool_.seeded())
     return DaemonState::starting;
-  if (hwrng == HwrngState::ok || hwrng == HwrngState::startup)
+  if ((hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0)
     return DaemonState::ok;
   return DaemonState::degraded;
 }
@@ -215,15 +222,13 @@ DaemonState EntropyService::state() const {
 // Wakes the waiters and tells systemd, but only when something they could
 // care about changed: not on every hwrng block.
 void EntropyService::note_change() {
-  std::uint64_t key = static_cast<std::uint64_t>(state()) | static_cast<std::uint64_t>(hwrng_state()) << 8 |
-                      std::uint64_t{pool_.seeded()} << 16 | std::uint64_t{pool_.hwrng_in_key()} << 17;
-  if (key == last_change_key_)
+  Snapshot now{state(), hwrng_state(), read_error_, pool_.seeded(), pool_.seeded() && pool_.hwrng_in_key()};
+  if (last_ == now)
     return;
-  bool state_changed = ((key ^ last_change_key_) & 0xffff) != 0;
-  last_change_key_ = key;
-  if (state_changed)
-    log(state() == DaemonState::failed ? LogLevel::error : LogLevel::info, "state ", to_string(state()),
-        ", hwrng ", core::to_string(hwrng_state()));
+  if (!last_ || last_->state != now.state || last_->hwrng != now.hwrng)
+    log(now.state == DaemonState::failed ? LogLevel::error : LogLevel::info, "state ", to_string(now.state),
+        ", hwrng ", core::to_string(now.hwrng));
+  last_ = now;
   for (auto* timer : waiters_)
     timer->cancel();
   if (on_change_)

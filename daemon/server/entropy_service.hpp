@@ -16,7 +16,8 @@
 //  ok        seeded, hwrng healthy -- or still in its start-up test, which
 //            every start goes through and which is no fault;
 //  degraded  seeded, but the hwrng contributes nothing: absent, exhausted,
-//            failed permanently, or re-running its start-up test after an
+//            failed permanently, failing every read (retried with
+//            back-off), or re-running its start-up test after an
 //            intermittent failure; output rests on getrandom(2) alone;
 //  failed    --require-hwrng, and the hwrng is gone for good (absent,
 //            exhausted or failed permanently, or --hwrng none): GET_RANDOM is
@@ -90,6 +91,8 @@ class EntropyService {
   // --- reporting ---
   DaemonState state() const;
   core::HwrngState hwrng_state() const;
+  // errno while hwrng reads keep failing and are being retried, else 0.
+  int hwrng_read_error() const { return read_error_; }
   const EntropyConfig& config() const { return config_; }
   const core::HealthMonitor& health() const { return monitor_; }
   const core::Pool& pool() const { return pool_; }
@@ -98,6 +101,7 @@ class EntropyService {
   void seed_first();
   void take_hwrng_block(std::span<const std::uint8_t> raw);
   void lose_hwrng(core::HwrngState why);
+  void note_read_errors(int error);
   void log_health_change(const core::HealthCounters& before, core::HwrngState before_state);
   void mix_hwrng_when_enough();
   void reseed(std::string_view why);
@@ -110,11 +114,21 @@ class EntropyService {
   core::Pool pool_;
   std::unique_ptr<HwrngSource> source_;
   std::optional<core::HwrngState> source_loss_;  // absent or exhausted, once the reader gave up
+  int read_error_ = 0;  // errno while reads keep failing, else 0
   std::shared_ptr<Mailbox> kernel_mailbox_;
   asio::steady_timer reseed_timer_;
   std::list<asio::steady_timer*> waiters_;
   std::function<void()> on_change_;
-  std::uint64_t last_change_key_ = ~std::uint64_t{0};  // nothing reported yet
+  // What note_change() last reported.
+  struct Snapshot {
+    DaemonState state;
+    core::HwrngState hwrng;
+    int read_error;
+    bool seeded;
+    bool hwrng_in_key;
+    bool operator==(const Snapshot&) const = default;
+  };
+  std::optional<Snapshot> last_;
   bool stopping_ = false;
 };
 

@@ -104,6 +104,8 @@ class Reader {
       if (n > 0) {
         block.resize(static_cast<std::size_t>(n));
         deliver(std::move(block));
+        if (backoff != kFirstBackoff)
+          recovered();
         backoff = kFirstBackoff;
         next_read = pace(next_read, static_cast<std::size_t>(n));
         continue;
@@ -118,8 +120,8 @@ class Reader {
         case ReadFailure::retry:
           continue;
         case ReadFailure::transient:
-          log(LogLevel::warning, "hwrng ", path_, ": read failed: ", errno_text(error), "; retrying in ",
-              backoff.count(), " ms");
+          if (backoff == kFirstBackoff)
+            failing(error);
           std::this_thread::sleep_for(backoff);
           backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
           continue;
@@ -150,6 +152,19 @@ class Reader {
       handlers->block(block);
       core::wipe(block);
     });
+  }
+
+  // Once per streak of failed reads, not once per retry: a dead device
+  // would otherwise fill the journal.
+  void failing(int error) {
+    log(LogLevel::warning, "hwrng ", path_, ": read failed: ", errno_text(error),
+        "; retrying with back-off up to 1 s, serving from getrandom(2) alone meanwhile");
+    mailbox_->post([handlers = handlers_, error] { handlers->read_errors(error); });
+  }
+
+  void recovered() {
+    log(LogLevel::info, "hwrng ", path_, ": reads work again");
+    mailbox_->post([handlers = handlers_] { handlers->read_errors(0); });
   }
 
   void lose(core::HwrngState state) {

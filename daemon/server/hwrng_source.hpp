@@ -8,7 +8,8 @@
 //
 // The reader only delivers raw bytes and says when the source is gone
 // (absent: cannot be opened, or the device vanished; exhausted: end of
-// file).  Judging the bytes is the health monitor's job.
+// file) or failing for now (read errors it retries).  Judging the bytes is
+// the health monitor's job.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,9 @@ struct HwrngHandlers {
   std::function<void(std::span<const std::uint8_t>)> block;
   // absent or exhausted, once, after the last block; called on the io thread.
   std::function<void(core::HwrngState)> lost;
+  // Reads keep failing with a possibly transient error (errno), retried
+  // with back-off; 0 when reads work again.  Called on the io thread.
+  std::function<void(int)> read_errors;
 };
 
 class HwrngSource {

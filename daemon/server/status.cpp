@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "server/log.hpp"
+
 namespace rngpool::server {
 
 namespace {
@@ -59,6 +61,7 @@ protocol::StatusReport status_report(const ServerContext& context) {
   add(report, "version", RNGPOOL_VERSION);
 
   add(report, "require_hwrng", entropy.config().require_hwrng);
+  add(report, "hwrng_read_error", entropy.hwrng_read_error() ? errno_text(entropy.hwrng_read_error()) : "none");
   add(report, "hwrng_in_key", entropy.pool().seeded() && entropy.pool().hwrng_in_key());
   add(report, "intermittent_failures", health.intermittent_failures);
   add(report, "permanent_failures", health.permanent_failures);
@@ -90,6 +93,8 @@ std::string health_line(const EntropyService& entropy) {
     case DaemonState::starting:
       return "DEGRADED starting: waiting for the kernel RNG before the first seed";
     case DaemonState::degraded:
+      if (entropy.hwrng_read_error() != 0)
+        hwrng = "read errors (" + errno_text(entropy.hwrng_read_error()) + ")";
       return "DEGRADED hwrng " + hwrng + ": serving from getrandom(2) alone";
     case DaemonState::failed:
       return "FAILED hwrng " + hwrng + " and --require-hwrng is set: GET_RANDOM refused";
