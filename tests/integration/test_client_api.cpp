@@ -30,16 +30,23 @@ double chi_square(const std::vector<std::uint64_t>& observed) {
   return statistic;
 }
 
-// The daemon's bytes, fetched once in bulk and replayed: the statistical
-// tests then judge the library's reducers on real daemon output without
-// 10^5 round trips.
-Client over_daemon_bytes(const Client& daemon_client, std::size_t bytes) {
-  auto pool = std::make_shared<std::vector<std::uint8_t>>(daemon_client.token_bytes(bytes));
-  auto used = std::make_shared<std::size_t>(0);
-  return Client::from_source([pool, used](std::span<std::uint8_t> out, RequestFlags) {
-    REQUIRE(*used + out.size() <= pool->size());
-    std::memcpy(out.data(), pool->data() + *used, out.size());
-    *used += out.size();
+// The daemon's bytes, fetched in 1 MiB batches and handed out as asked: the
+// statistical tests then judge the library's reducers on real daemon output
+// without 10^5 round trips.
+Client over_daemon_bytes(const Client& daemon_client) {
+  struct Batch {
+    std::vector<std::uint8_t> bytes;
+    std::size_t used = 0;
+  };
+  auto batch = std::make_shared<Batch>();
+  return Client::from_source([batch, daemon_client](std::span<std::uint8_t> out, RequestFlags) {
+    for (auto& byte : out) {
+      if (batch->used == batch->bytes.size()) {
+        batch->bytes = daemon_client.token_bytes(1u << 20);
+        batch->used = 0;
+      }
+      byte = batch->bytes[batch->used++];
+    }
   });
 }
 
@@ -163,14 +170,14 @@ TEST_CASE("client: randbelow on daemon bytes is uniform (chi-square, 10^5 draws)
   const Client client(daemon.socket_path());
 
   SECTION("n = 7") {
-    const Client replay = over_daemon_bytes(client, 8 * 200000);
+    const Client replay = over_daemon_bytes(client);
     std::vector<std::uint64_t> counts(7);
     for (int i = 0; i < 100000; ++i) ++counts[replay.randbelow(7)];
     CHECK(chi_square(counts) < kChi2Crit6);
   }
   SECTION("n = 2^63 + 1, halves and parity") {
     const std::uint64_t n = (std::uint64_t{1} << 63) + 1;
-    const Client replay = over_daemon_bytes(client, 8 * 200000);
+    const Client replay = over_daemon_bytes(client);
     std::vector<std::uint64_t> halves(2), parity(2);
     for (int i = 0; i < 100000; ++i) {
       const std::uint64_t value = replay.randbelow(n);
@@ -182,7 +189,7 @@ TEST_CASE("client: randbelow on daemon bytes is uniform (chi-square, 10^5 draws)
     CHECK(chi_square(parity) < kChi2Crit1);
   }
   SECTION("shuffle of 3 over the 6 permutations") {
-    const Client replay = over_daemon_bytes(client, 8 * 500000);
+    const Client replay = over_daemon_bytes(client);
     std::map<std::array<int, 3>, std::uint64_t> counts;
     for (int i = 0; i < 100000; ++i) {
       std::array<int, 3> items{0, 1, 2};

@@ -60,6 +60,18 @@ TEST_CASE("cli: bytes are raw and streamed, and never sprayed on a terminal", "[
   CHECK(forced.exit_code == 0);
 }
 
+TEST_CASE("cli: large bytes output shows progress when stderr is a terminal", "[client][cli]") {
+  TestDaemon daemon;
+  const std::string command = shell_quote(rngpool_cli_path()) + " --socket " + shell_quote(daemon.socket_path()) +
+                              " bytes 8388608 > /dev/null";
+  auto on_terminal = run_command("script -qec " + shell_quote(command) + " /dev/null");
+  CHECK(on_terminal.exit_code == 0);
+  CHECK_THAT(on_terminal.out, Catch::Contains("100%") && Catch::Contains("8.0/8.0 MiB"));
+  auto on_pipe = run_command(command);  // stderr is a pipe here: no bar
+  CHECK(on_pipe.exit_code == 0);
+  CHECK(on_pipe.err.empty());
+}
+
 TEST_CASE("cli: status, health and ping", "[client][cli]") {
   TestDaemon daemon;
   auto status = cli(daemon.socket_path(), "status");
