@@ -78,8 +78,10 @@ inline void write_file(const std::filesystem::path& path, std::span<const std::u
 // Collects the 16-byte blocks of replies and counts blocks seen twice.  A
 // repeat among outputs of a working CSPRNG has probability ~ n^2 / 2^129, so
 // one repeat is a bug (a reused key or counter, a buffer served twice).
-// Only the first `prefix` bytes of each reply are kept, which bounds memory
-// while still covering the start of every reply, where reuse would show.
+// Only the first `prefix` bytes of each reply are kept, and at most
+// `max_blocks` of them (16 bytes each); after that, later blocks are only
+// looked up among the kept ones, so a long run still catches late output
+// repeating early output without growing.
 class BlockRepeats {
  public:
   explicit BlockRepeats(std::size_t prefix = 4096, std::size_t max_blocks = 4u << 20)
@@ -88,31 +90,39 @@ class BlockRepeats {
   // Bytes of one reply, in order; `offset` is where `bytes` starts within it.
   void add(std::span<const std::uint8_t> bytes, std::size_t offset = 0) {
     for (std::size_t i = 0; i + 16 <= bytes.size() && offset + i + 16 <= prefix_; i += 16) {
-      if (blocks_.size() >= max_blocks_) {
-        full_ = true;
-        return;
-      }
       Block block;
       std::memcpy(block.data(), bytes.data() + i, 16);
+      if (frozen_) {
+        repeats_ += std::binary_search(blocks_.begin(), blocks_.end(), block);
+        ++looked_up_;
+        continue;
+      }
       blocks_.push_back(block);
+      if (blocks_.size() == max_blocks_) freeze();
     }
   }
-  // Sorts and counts; call once at the end.
+  // Call once at the end.
   std::size_t repeats() {
-    std::sort(blocks_.begin(), blocks_.end());
-    std::size_t count = 0;
-    for (std::size_t i = 1; i < blocks_.size(); ++i) count += blocks_[i] == blocks_[i - 1];
-    return count;
+    if (!frozen_) freeze();
+    return repeats_;
   }
-  std::size_t blocks() const { return blocks_.size(); }
-  bool full() const { return full_; }  // stopped collecting at max_blocks
+  std::size_t blocks() const { return blocks_.size() + looked_up_; }  // compared in all
+  bool capped() const { return looked_up_ > 0; }
 
  private:
   using Block = std::array<std::uint64_t, 2>;
+  void freeze() {
+    std::sort(blocks_.begin(), blocks_.end());
+    for (std::size_t i = 1; i < blocks_.size(); ++i) repeats_ += blocks_[i] == blocks_[i - 1];
+    frozen_ = true;
+  }
+
   std::size_t prefix_;
   std::size_t max_blocks_;
   std::vector<Block> blocks_;
-  bool full_ = false;
+  bool frozen_ = false;
+  std::size_t repeats_ = 0;
+  std::size_t looked_up_ = 0;
 };
 
 // A connected Unix-socket fd owned by the test, for clients whose whole
