@@ -76,6 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   static asio::awaitable<void> run(std::shared_ptr<Connection> self);
   static asio::awaitable<void> watch_deadline(std::shared_ptr<Connection> self);
+  asio::awaitable<void> yield();
   asio::awaitable<void> serve();
   asio::awaitable<protocol::Status> wait_for_admission(std::uint16_t flags);
   void log_peer() const;

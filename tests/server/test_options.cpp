@@ -1,0 +1,141 @@
+// rngpoold's option parsing: defaults, ranges, messages, the config file.
+// Pure: parse_options() touches nothing but the config file it is given.
+#include "server/options.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace rngpool::server;
+
+namespace {
+
+constexpr const char* kNoConfig = "/nonexistent/rngpoold.conf";
+
+std::variant<Options, OptionsExit> parse(std::vector<std::string> args, const std::string& config = kNoConfig) {
+  return parse_options(args, config);
+}
+
+Options parsed(std::vector<std::string> args) {
+  auto result = parse(std::move(args));
+  if (auto* exit = std::get_if<OptionsExit>(&result))
+    FAIL("unexpected exit " << exit->code << ": " << exit->message);
+  return std::get<Options>(result);
+}
+
+OptionsExit refused(std::vector<std::string> args, const std::string& config = kNoConfig) {
+  auto result = parse(std::move(args), config);
+  REQUIRE(std::holds_alternative<OptionsExit>(result));
+  return std::get<OptionsExit>(result);
+}
+
+struct TempConfig {
+  std::string path;
+  explicit TempConfig(const std::string& text) {
+    char name[] = "/tmp/rngpoold-test-XXXXXX";
+    int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = name;
+    std::ofstream(path) << text;
+  }
+  ~TempConfig() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("defaults are those of issue 3 §3", "[server][options]") {
+  Options o = parsed({});
+  CHECK(o.socket_path == "/run/rngpool/rngpool.sock");
+  CHECK(o.socket_mode == 0666);
+  CHECK(o.hwrng_path == "/dev/hwrng");
+  CHECK_FALSE(o.require_hwrng);
+  CHECK(o.hwrng_entropy == 6.0);
+  CHECK(o.reseed_interval == std::chrono::seconds(60));
+  CHECK(o.max_request == 1u << 20);
+  CHECK(o.max_connections == 1024);
+  CHECK(o.idle_timeout == std::chrono::seconds(60));
+  CHECK(o.log_level == LogLevel::info);
+}
+
+TEST_CASE("every option is taken", "[server][options]") {
+  Options o = parsed({"--socket", "/tmp/x.sock", "--socket-mode", "0600", "--hwrng", "none", "--require-hwrng",
+                      "--hwrng-entropy", "0.5", "--reseed-interval", "5", "--max-request", "64K",
+                      "--max-connections", "8", "--idle-timeout", "0.25", "--log-level=debug"});
+  CHECK(o.socket_path == "/tmp/x.sock");
+  CHECK(o.socket_mode == 0600);
+  CHECK(o.hwrng_path.empty());
+  CHECK(o.require_hwrng);
+  CHECK(o.hwrng_entropy == 0.5);
+  CHECK(o.reseed_interval == std::chrono::seconds(5));
+  CHECK(o.max_request == 65536);
+  CHECK(o.max_connections == 8);
+  CHECK(o.idle_timeout == std::chrono::milliseconds(250));
+  CHECK(o.log_level == LogLevel::debug);
+}
+
+TEST_CASE("range boundaries", "[server][options]") {
+  CHECK(parsed({"--hwrng-entropy", "8"}).hwrng_entropy == 8.0);
+  CHECK(refused({"--hwrng-entropy", "8.001"}).code == 2);
+  CHECK(refused({"--hwrng-entropy", "0"}).code == 2);
+  CHECK(parsed({"--max-request", "256M"}).max_request == 256u << 20);
+  CHECK(refused({"--max-request", "268435457"}).code == 2);
+  CHECK(parsed({"--max-request", "1"}).max_request == 1);
+  CHECK(parsed({"--max-connections", "65536"}).max_connections == 65536);
+  CHECK(refused({"--max-connections", "65537"}).code == 2);
+  CHECK(parsed({"--socket-mode", "777"}).socket_mode == 0777);
+  CHECK(refused({"--socket-mode", "1000"}).code == 2);
+  CHECK(refused({"--socket", std::string(108, 'a')}).code == 2);
+  CHECK(refused({"--hwrng", ""}).code == 2);
+}
+
+TEST_CASE("a refusal names the option, the range and the value", "[server][options]") {
+  auto exit = refused({"--hwrng-entropy", "9"});
+  CHECK(exit.code == 2);
+  CHECK(exit.message == "rngpoold: --hwrng-entropy must be in (0, 8], got 9\n");
+  CHECK_THAT(refused({"--idle-timeout", "-5"}).message, Catch::Contains("--idle-timeout") && Catch::Contains("86400"));
+  CHECK_THAT(refused({"--log-level", "loud"}).message, Catch::Contains("error, warning, info, debug"));
+  CHECK_THAT(refused({"--max-request", "many"}).message, Catch::Contains("got many"));
+  CHECK_THAT(refused({"--no-such-option"}).message, Catch::Contains("no-such-option"));
+  CHECK(refused({"stray"}).code == 2);
+  CHECK(refused({"--sock", "/tmp/x"}).code == 2);  // no guessing of abbreviations
+}
+
+TEST_CASE("--help and --version exit 0 on stdout", "[server][options]") {
+  auto help = refused({"--help"});
+  CHECK(help.code == 0);
+  for (const char* option : {"--socket ", "--socket-mode", "--hwrng ", "--require-hwrng", "--hwrng-entropy",
+                             "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
+                             "--log-level", "--config", "--help", "--version"})
+    CHECK_THAT(help.message, Catch::Contains(option));
+  CHECK(refused({"--version"}).message == "rngpoold " RNGPOOL_VERSION "\n");
+}
+
+TEST_CASE("the config file: same keys, the command line wins", "[server][options]") {
+  TempConfig config("# a comment\nmax-request = 4096\nhwrng = none\nrequire-hwrng = true\n");
+  auto result = parse({"--config", config.path, "--max-request", "100"});
+  REQUIRE(std::holds_alternative<Options>(result));
+  const auto& o = std::get<Options>(result);
+  CHECK(o.max_request == 100);
+  CHECK(o.hwrng_path.empty());
+  CHECK(o.require_hwrng);
+}
+
+TEST_CASE("the default config file is read only when it exists", "[server][options]") {
+  TempConfig config("idle-timeout = 5\n");
+  CHECK(std::get<Options>(parse({}, config.path)).idle_timeout == std::chrono::seconds(5));
+  CHECK(std::get<Options>(parse({}, kNoConfig)).idle_timeout == std::chrono::seconds(60));
+}
+
+TEST_CASE("config file errors exit 2 naming the file or the key", "[server][options]") {
+  TempConfig bad_value("hwrng-entropy = 12\n");
+  CHECK_THAT(refused({"--config", bad_value.path}).message, Catch::Contains("--hwrng-entropy"));
+  TempConfig unknown_key("colour = blue\n");
+  auto exit = refused({"--config", unknown_key.path});
+  CHECK(exit.code == 2);
+  CHECK_THAT(exit.message, Catch::Contains(unknown_key.path) && Catch::Contains("colour"));
+  CHECK_THAT(refused({"--config", "/nonexistent/x.conf"}).message, Catch::Contains("/nonexistent/x.conf"));
+}
