@@ -171,9 +171,8 @@ TEST_CASE("the hwrng path does not exist at start", "[fault][hwrng]") {
 TEST_CASE("a source failing every read with EIO is not reported healthy", "[fault][hwrng]") {
   // /proc/self/mem at offset 0 is the daemon's own unmapped page zero: every
   // read(2) fails with EIO, the error a hw_random driver returns when the
-  // device misbehaves.  The daemon retries (rightly: EIO can be transient),
-  // but a source that has produced nothing for seconds contributes nothing,
-  // and issue 5 §3 wants HEALTH to say DEGRADED for read errors.
+  // device misbehaves.  The daemon retries (EIO can be transient), but while
+  // the source produces nothing it must not claim to be healthy.
   TestDaemon daemon(reading("/proc/self/mem"));
   TestConnection connection(daemon.socket_path());
   CHECK(get_random(connection, 4096).payload.size() == 4096);
@@ -182,7 +181,15 @@ TEST_CASE("a source failing every read with EIO is not reported healthy", "[faul
   auto report = status_report(connection);
   INFO(protocol::format_status_report(report) << daemon.log());
   CHECK(status_number(report, "hwrng_bytes_tested") == 0);
-  CHECK(get_random(connection, 4096).payload.size() == 4096);
   CHECK(status_value(report, "state") == "degraded");
-  CHECK_THAT(health(daemon.socket_path()), Catch::StartsWith("DEGRADED"));
+  CHECK(status_value(report, "hwrng_read_error") != "none");
+  CHECK_THAT(health(daemon.socket_path()), Catch::StartsWith("DEGRADED hwrng read errors"));
+  CHECK(get_random(connection, 4096).payload.size() == 4096);
+  CHECK(get_random(connection, 32, kRequireNow).header.status == Status::hwrng_unavailable);
+  // One warning per streak of failures, not one per retry: a dead device
+  // must not fill the journal.
+  const auto log = daemon.log();
+  std::size_t warnings = 0;
+  for (auto at = log.find("read failed"); at != std::string::npos; at = log.find("read failed", at + 1)) ++warnings;
+  CHECK(warnings == 1);
 }
