@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 using namespace rngpool;
