@@ -32,6 +32,7 @@ struct Connection {
   std::size_t out_sent = 0;
   std::uint64_t keystream_left = 0;    // bulk payload still to generate
   bool watching_out = false;
+  bool runnable = false;               // in the round-robin of bulk senders
 };
 
 class BareServer {
@@ -45,22 +46,29 @@ class BareServer {
     watch(listener_.get(), EPOLLIN, EPOLL_CTL_ADD);
   }
 
+  // Bulk senders that still have room in their socket take turns, one chunk
+  // each per round, between polls that do not block while any is waiting.
+  // Waiting for EPOLLOUT instead would cost half the throughput: a Unix
+  // socket reports writable only when under a quarter of its buffer is
+  // queued, so a writer woken by it always finds the reader starved.
   [[noreturn]] void serve()
   {
     std::array<epoll_event, 256> events;
     for (;;) {
-      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), -1);
+      const int timeout = runnable_.empty() ? -1 : 0;
+      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout);
       for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
         if (fd == listener_.get()) {
           accept_all();
           continue;
         }
-        auto it = connections_.find(fd);
-        if (it == connections_.end()) continue;
-        const bool keep = (events[static_cast<std::size_t>(i)].events & EPOLLIN) ? on_readable(*it->second)
-                                                                                  : pump(*it->second);
-        if (!keep) connections_.erase(it);
+        serve_one(fd, (events[static_cast<std::size_t>(i)].events & EPOLLIN) != 0, false);
+      }
+      for (std::size_t turns = runnable_.size(); turns > 0; --turns) {
+        const int fd = runnable_.front();
+        runnable_.pop_front();
+        serve_one(fd, false, true);
       }
     }
   }
@@ -72,6 +80,15 @@ class BareServer {
     event.events = events;
     event.data.fd = fd;
     if (::epoll_ctl(epoll_.get(), op, fd, &event) != 0) throw_errno("epoll_ctl");
+  }
+
+  void serve_one(int fd, bool readable, bool its_turn)
+  {
+    auto it = connections_.find(fd);
+    if (it == connections_.end()) return;
+    Connection& c = *it->second;
+    if (its_turn) c.runnable = false;
+    if (!(readable ? on_readable(c) : pump(c))) connections_.erase(it);
   }
 
   void accept_all()
@@ -128,6 +145,7 @@ class BareServer {
   }
 
   // Sends what is ready and prepares more; one keystream chunk per turn.
+  // Returns false when the connection is done for.
   bool pump(Connection& c)
   {
     bool chunk_sent = false;
@@ -145,7 +163,11 @@ class BareServer {
       c.out.clear();
       c.out_sent = 0;
       if (c.keystream_left > 0) {
-        if (chunk_sent) return want_out(c, true);  // let other connections have a turn
+        if (chunk_sent) {  // let other connections have a turn
+          if (!c.runnable) runnable_.push_back(c.fd.get());
+          c.runnable = true;
+          return want_out(c, false);
+        }
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(c.keystream_left, kChunk));
         c.out.resize(n);
         keystream_.fill(c.out);
@@ -174,6 +196,7 @@ class BareServer {
   Fd listener_;
   Fd epoll_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+  std::deque<int> runnable_;
   std::array<std::uint8_t, kPrefilledReply> prefilled_{};
   std::array<std::uint8_t, 64 * 1024> in_{};
   Keystream keystream_;

@@ -19,6 +19,8 @@ prints one markdown table per section.
 
   --quick             smoke run: same sections, short measurements (~20 s)
   --pin               daemon and bare server on CPU 0, load generator on CPU 1
+                      (the default when there are 2 or more CPUs)
+  --no-pin            let the scheduler place every process
   --daemon PATH       rngpoold binary (default: the one this build made)
   --reps N            repetitions per figure (default 5; medians are reported)
   --load-threads N    load generator threads (default 1)
@@ -57,6 +59,8 @@ Options parse_options(int argc, char** argv)
       options.quick = true;
     } else if (arg == "--pin") {
       options.pin = true;
+    } else if (arg == "--no-pin") {
+      options.pin = false;
     } else if (arg == "--verbose") {
       options.verbose = true;
     } else if (arg == "--daemon") {
