@@ -115,15 +115,17 @@ class ServiceBench {
     // A connection limit above the footprint case's 1024 so that case
     // measures memory, not the limit.
     return {"rngpoold",
-            {options_.daemon, "--socket", path(socket), "--hwrng", hwrng, "--log-level", "warning",
+            {options_.daemon, "--socket", path(socket), "--hwrng", hwrng, "--log-level", "info",
              "--max-connections", std::to_string(options_.idle_connections + 64)},
             path(socket),
-            path("notify-" + socket)};
+            path("notify-" + socket),
+            path(socket + ".log")};
   }
 
   ServerCommand bare_command(const std::string& socket) const
   {
-    return {"bare server", {self_, "--bare-server", path(socket)}, path(socket), path("notify-" + socket)};
+    return {"bare server", {self_, "--bare-server", path(socket)}, path(socket), path("notify-" + socket),
+            path(socket + ".log")};
   }
 
   // Runs one section when selected; a failure is reported and the rest go on.
@@ -134,8 +136,14 @@ class ServiceBench {
       body();
     } catch (const std::exception& e) {
       ++failures_;
-      std::cout << "\n### " << name << ": FAILED\n\n" << e.what() << "\n";
-      std::cerr << "bench_service: section " << name << " failed: " << e.what() << "\n";
+      std::string why = e.what();
+      for (RunningServer* server : {daemon_, bare_}) {
+        if (server != nullptr) {
+          if (auto report = server->exit_report(); !report.empty()) why += "; " + report;
+        }
+      }
+      std::cout << "\n### " << name << ": FAILED\n\n" << why << "\n";
+      std::cerr << "bench_service: section " << name << " failed: " << why << "\n";
     }
   }
 

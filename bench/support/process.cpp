@@ -34,8 +34,10 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
 }  // namespace
 
 Child Child::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                   std::optional<int> cpu)
+                   std::optional<int> cpu, const std::string& log_path)
 {
+  Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log) throw_errno("open " + log_path);
   // Everything the child touches is built before fork().
   std::vector<std::string> args = argv;
   std::vector<std::string> env;
@@ -55,7 +57,8 @@ Child Child::spawn(const std::vector<std::string>& argv, const std::vector<std::
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
     ::close(report[0]);
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    ::dup2(log.get(), STDOUT_FILENO);
+    ::dup2(log.get(), STDERR_FILENO);
     // Nothing under test may outlive an interrupted bench.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (cpu && ::sched_setaffinity(0, sizeof cpus, &cpus) != 0) {
@@ -83,15 +86,28 @@ Child Child::spawn(const std::vector<std::string>& argv, const std::vector<std::
   return child;
 }
 
-Child::Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), ended_(std::move(other.ended_))
+{
+}
 
 Child& Child::operator=(Child&& other) noexcept
 {
   if (this != &other) {
     stop();
     pid_ = std::exchange(other.pid_, -1);
+    ended_ = std::move(other.ended_);
   }
   return *this;
+}
+
+void Child::record_end(int status)
+{
+  if (WIFSIGNALED(status)) {
+    ended_ = "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+  } else {
+    ended_ = "exit status " + std::to_string(WEXITSTATUS(status));
+  }
 }
 
 bool Child::alive()
@@ -99,6 +115,7 @@ bool Child::alive()
   if (pid_ < 0) return false;
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    record_end(status);
     pid_ = -1;
     return false;
   }

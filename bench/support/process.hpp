@@ -17,11 +17,12 @@ namespace rngpool::bench {
 
 class Child {
  public:
-  // Starts argv[0] with `extra_env` added to ours, on `cpu` when given.  Its
-  // stdout goes to our stderr so the tables on stdout stay clean.  Throws
-  // when the exec itself fails.
+  // Starts argv[0] with `extra_env` added to ours, on `cpu` when given, its
+  // stdout and stderr appended to `log_path`, so the tables on our stdout
+  // stay clean and a failure can quote the log.  Throws when the exec
+  // itself fails.
   static Child spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                     std::optional<int> cpu);
+                     std::optional<int> cpu, const std::string& log_path);
   Child() = default;
   Child(Child&& other) noexcept;
   Child& operator=(Child&& other) noexcept;
@@ -30,12 +31,17 @@ class Child {
   pid_t pid() const { return pid_; }
   // Still running (reaps it when it has exited).
   bool alive();
+  // "exit status 1", "killed by signal 11": how it ended, once alive() is false.
+  const std::string& how_it_ended() const { return ended_; }
   // SIGTERM, then SIGKILL after a grace period; reaps.
   void stop();
 
  private:
   explicit Child(pid_t pid) : pid_(pid) {}
+  void record_end(int status);
+
   pid_t pid_ = -1;
+  std::string ended_;
 };
 
 // VmRSS of a process, in KiB.

@@ -19,6 +19,7 @@ struct ServerCommand {
   std::vector<std::string> argv;  // argv[0] is an absolute path
   std::string socket;             // where it will listen
   std::string notify;             // NOTIFY_SOCKET path for this start
+  std::string log;                // its stdout and stderr go here
 };
 
 class RunningServer {
@@ -33,9 +34,14 @@ class RunningServer {
   // Seconds from just before fork to READY=1 received.
   double startup_seconds() const { return startup_seconds_; }
   void stop() { child_.stop(); }
+  // Empty while it runs; otherwise how it ended and the end of its log,
+  // for the failure message.
+  std::string exit_report();
 
  private:
   Child child_;
+  std::string name_;
+  std::string log_;
   std::string socket_;
   double startup_seconds_ = 0;
 };
