@@ -176,10 +176,11 @@ class ServiceBench {
       const bool daemon_first = rep % 2 == 0;
       for (int turn = 0; turn < 2; ++turn) {
         const bool daemon = (turn == 0) == daemon_first;
+        if (options_.verbose) std::cerr << label << (daemon ? " rngpool\n" : " bare\n");
         auto metrics = measure(daemon ? *daemon_ : *bare_);
         (daemon ? paired.rngpool : paired.bare).push_back(metrics);
         if (options_.verbose) {
-          std::cerr << label << (daemon ? " rngpool:" : " bare:");
+          std::cerr << "  metrics:";
           for (double m : metrics) std::cerr << " " << m;
           std::cerr << "\n";
         }
