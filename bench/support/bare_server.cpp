@@ -1,8 +1,7 @@
 #include "support/bare_server.hpp"
 
+#include "rngpool/test/unix_socket.hpp"
 #include "support/keystream.hpp"
-#include "support/notify_socket.hpp"
-#include "support/unix_socket.hpp"
 
 #include <rngpool/protocol/frame.hpp>
 
@@ -14,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +23,10 @@ namespace rngpool::bench {
 namespace {
 
 namespace proto = rngpool::protocol;
+using test::Fd;
+using test::listen_unix;
+using test::set_nonblocking;
+using test::throw_errno;
 
 struct Connection {
   Fd fd;
@@ -204,10 +208,11 @@ class BareServer {
 
 }  // namespace
 
-void run_bare_server(const std::string& socket_path, const std::string& notify_path)
+void run_bare_server(const std::string& socket_path)
 {
   BareServer server(socket_path);
-  notify_ready(notify_path);
+  // The daemon's own call, so both start-up figures end at the same datagram.
+  ::sd_notify(0, "READY=1");
   server.serve();
 }
 

@@ -22,7 +22,8 @@ namespace rngpool::bench {
 inline constexpr std::size_t kPrefilledReply = 4096;
 inline constexpr std::size_t kChunk = 64 * 1024;
 
-// Serves until killed.  Sends READY=1 to `notify_path` once listening.
-[[noreturn]] void run_bare_server(const std::string& socket_path, const std::string& notify_path);
+// Serves until killed.  Sends READY=1 (sd_notify, to $NOTIFY_SOCKET) once
+// listening.
+[[noreturn]] void run_bare_server(const std::string& socket_path);
 
 }  // namespace rngpool::bench

@@ -1,5 +1,7 @@
 #include "support/load.hpp"
 
+#include "rngpool/test/unix_socket.hpp"
+
 #include <rngpool/protocol/frame.hpp>
 
 #include <array>
@@ -21,6 +23,11 @@ namespace rngpool::bench {
 namespace {
 
 namespace proto = rngpool::protocol;
+using test::connect_unix;
+using test::Fd;
+using test::set_nonblocking;
+using test::throw_errno;
+using test::write_all;
 using Clock = std::chrono::steady_clock;
 
 struct Window {

@@ -14,7 +14,7 @@
 // sent inside it.
 #pragma once
 
-#include "support/unix_socket.hpp"
+#include "rngpool/test/fd.hpp"
 
 #include <cstdint>
 #include <string>
@@ -55,6 +55,6 @@ LoadResult run_load(const LoadPlan& plan);
 
 // `count` connections that have each been served one 32-byte request and
 // then sit idle: the footprint case.
-std::vector<Fd> open_idle_connections(const std::string& socket, int count);
+std::vector<test::Fd> open_idle_connections(const std::string& socket, int count);
 
 }  // namespace rngpool::bench

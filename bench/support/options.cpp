@@ -1,13 +1,11 @@
 #include "support/options.hpp"
 
+#include "rngpool/test/binaries.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string_view>
-
-#ifndef RNGPOOL_DAEMON_PATH
-#define RNGPOOL_DAEMON_PATH ""
-#endif
 
 namespace rngpool::bench {
 
@@ -48,7 +46,7 @@ int positive_int(const std::string& option, const char* text)
 Options parse_options(int argc, char** argv)
 {
   Options options;
-  options.daemon = RNGPOOL_DAEMON_PATH;
+  options.daemon = test::rngpoold_path();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> const char* {

@@ -35,7 +35,7 @@ std::string cpu_model()
 
 }  // namespace
 
-void print_table(const std::string& title, const std::vector<Row>& rows)
+void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& note)
 {
   std::cout << "\n### " << title << "\n\n"
             << "| case | rngpool | baseline(s) | ratio | target | met? |\n"
@@ -45,6 +45,7 @@ void print_table(const std::string& title, const std::vector<Row>& rows)
     std::cout << "| " << r.name << " | " << r.rngpool << " | " << r.baselines << " | " << r.ratio << " | "
               << r.target << " | " << met << " |\n";
   }
+  if (!note.empty()) std::cout << "\n" << note << "\n";
   std::cout.flush();
 }
 

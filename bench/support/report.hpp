@@ -21,7 +21,9 @@ struct Row {
   std::optional<bool> met;  // nullopt: no target for this row
 };
 
-void print_table(const std::string& title, const std::vector<Row>& rows);
+// `note`, when given, is printed under the table (e.g. which rows a target
+// applies to).
+void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& note = {});
 void print_machine(const std::string& placement, int repetitions);
 
 std::string format_rate(double per_second);  // "123.4 k/s"

@@ -1,16 +1,11 @@
-// Helpers shared by the robustness tests (issue 5 §2-§5): daemon memory,
-// repeated-block detection, crafted hwrng data, and raw sockets for clients
-// that misbehave in ways TestConnection will not.
+// Helpers shared by the robustness tests (issue 5 §2-§5): repeated-block
+// detection, crafted hwrng data, and raw sockets for clients that misbehave
+// in ways TestConnection will not.
 #pragma once
 
 #include "rngpool/test/support.hpp"
 
-#include <fcntl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -22,8 +17,6 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <system_error>
-#include <utility>
 #include <vector>
 
 namespace rngpool::test::robustness {
@@ -36,16 +29,6 @@ inline constexpr bool kSanitized = true;
 #else
 inline constexpr bool kSanitized = false;
 #endif
-
-// VmRSS of a process in KiB, from /proc/PID/status.
-inline std::uint64_t rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
-  }
-  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
-}
 
 inline std::vector<std::uint8_t> random_bytes(std::size_t n) {
   std::vector<std::uint8_t> bytes(n);
@@ -129,34 +112,15 @@ class BlockRepeats {
 // point is to behave badly (never read, half-close, flood).
 class RawSocket {
  public:
-  explicit RawSocket(const std::string& path, bool nonblocking = false) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) throw std::invalid_argument("socket path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
-    if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      int error = errno;
-      close(fd_);
-      throw std::system_error(error, std::generic_category(), "connect " + path);
-    }
-    if (nonblocking) fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  explicit RawSocket(const std::string& path, bool nonblocking = false) : fd_(connect_unix(path)) {
+    if (nonblocking) set_nonblocking(fd_.get());
   }
-  ~RawSocket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  RawSocket(RawSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  RawSocket& operator=(RawSocket&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // Best effort: a hostile client does not care whether the daemon took it.
   void send_all(std::span<const std::uint8_t> bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
-      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return;
       sent += static_cast<std::size_t>(n);
     }
@@ -166,7 +130,7 @@ class RawSocket {
   bool peer_closed() {
     char scratch[4096];
     for (;;) {
-      ssize_t n = recv(fd_, scratch, sizeof scratch, MSG_DONTWAIT);
+      ssize_t n = recv(fd_.get(), scratch, sizeof scratch, MSG_DONTWAIT);
       if (n > 0) continue;
       if (n == 0) return true;
       return errno == ECONNRESET || errno == EPIPE;
@@ -174,7 +138,7 @@ class RawSocket {
   }
 
  private:
-  int fd_ = -1;
+  Fd fd_;
 };
 
 // The HEALTH line, asked in text mode on a fresh connection.

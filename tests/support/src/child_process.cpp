@@ -1,7 +1,11 @@
-#include "child_process.hpp"
+#include "rngpool/test/child_process.hpp"
 
+#include "rngpool/test/fd.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +34,27 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return pointers;
 }
 
+// The child between fork and exec: async-signal-safe calls only.  Returns
+// the errno of the step that failed; on success it does not return.
+int exec_child(char* const* argv, char* const* envp, const std::vector<std::pair<int, int>>& redirect,
+               std::optional<int> cpu) {
+  for (auto [from, to] : redirect) {
+    // dup2 onto itself keeps close-on-exec, so clear it by hand.
+    if (from == to ? fcntl(from, F_SETFD, 0) != 0 : dup2(from, to) < 0) return errno;
+  }
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) sigaction(signal, &default_action, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return errno;
+  if (cpu)
+    if (int error = pin_to_cpu(*cpu)) return error;
+  execvpe(argv[0], argv, envp);
+  return errno;
+}
+
 }  // namespace
 
 std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
@@ -50,28 +75,51 @@ int exit_code_from_wait_status(int status) {
   return -1;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                           const std::vector<std::pair<int, int>>& redirect) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (auto [from, to] : redirect) posix_spawn_file_actions_adddup2(&actions, from, to);
-  // The child gets default signal handling even if the test runner ignores SIGPIPE.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t all;
-  sigfillset(&all);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+int pin_to_cpu(int cpu) noexcept {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(cpu, &cpus);
+  return sched_setaffinity(0, sizeof cpus, &cpus) == 0 ? 0 : errno;
+}
 
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                           const std::vector<std::pair<int, int>>& redirect, std::optional<int> cpu) {
+  // Everything the child touches is allocated before fork.
   auto args = c_strings(argv);
   auto envp = c_strings(env);
-  int error = posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), envp.data());
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) throw std::system_error(error, std::generic_category(), "spawning " + argv[0]);
+  // The child reports a failed exec through this close-on-exec pipe; a
+  // successful exec closes it and we read nothing.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) throw_errno("pipe2");
+  Fd report_read(report[0]), report_write(report[1]);
+  pid_ = fork();
+  if (pid_ < 0) throw_errno("fork");
+  if (pid_ == 0) {
+    int error = exec_child(args.data(), envp.data(), redirect, cpu);
+    (void)!write(report[1], &error, sizeof error);
+    _exit(127);
+  }
+  report_write.reset();
+  int error = 0;
+  ssize_t n;
+  do {
+    n = read(report_read.get(), &error, sizeof error);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    wait_exit(std::chrono::seconds{5});
+    throw std::system_error(error, std::generic_category(), "spawning " + argv[0]);
+  }
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::logged(const std::vector<std::string>& argv,
+                                                   const std::vector<std::string>& env, const std::string& log_path,
+                                                   std::optional<int> cpu) {
+  Fd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log) throw_errno("open " + log_path);
+  Fd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) throw_errno("open /dev/null");
+  return std::make_unique<ChildProcess>(argv, env, std::vector<std::pair<int, int>>{{null.get(), 0}, {log.get(), 1}, {log.get(), 2}},
+                                        cpu);
 }
 
 ChildProcess::~ChildProcess() { terminate(SIGKILL, std::chrono::seconds{5}); }

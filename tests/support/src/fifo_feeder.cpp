@@ -14,7 +14,7 @@
 namespace rngpool::test {
 
 FifoFeeder::FifoFeeder(std::filesystem::path path, Fill fill, std::chrono::milliseconds pause,
-                       std::size_t chunk_size)
+                       std::size_t chunk_size, Start start)
     : path_(std::move(path)), fill_(std::move(fill)), pause_(pause), chunk_size_(chunk_size) {
   if (mkfifo(path_.c_str(), 0600) != 0 && errno != EEXIST)
     throw std::system_error(errno, std::generic_category(), "mkfifo " + path_.native());
@@ -27,6 +27,7 @@ FifoFeeder::FifoFeeder(std::filesystem::path path, Fill fill, std::chrono::milli
     close(fifo_fd_);
     throw std::system_error(error, std::generic_category(), "pipe2");
   }
+  if (start == Start::pipe_full) fill_pipe();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -38,6 +39,16 @@ FifoFeeder::~FifoFeeder() {
   close(stop_pipe_[0]);
   close(stop_pipe_[1]);
   close(fifo_fd_);
+}
+
+void FifoFeeder::fill_pipe() {
+  std::vector<std::uint8_t> chunk(64 * 1024);
+  for (;;) {
+    fill_(chunk);
+    ssize_t n = write(fifo_fd_, chunk.data(), chunk.size());
+    if (n > 0) bytes_written_ += static_cast<std::uint64_t>(n);
+    if (n < static_cast<ssize_t>(chunk.size()) && !(n < 0 && errno == EINTR)) return;  // full (EAGAIN or short)
+  }
 }
 
 void FifoFeeder::run() {

@@ -1,6 +1,6 @@
 #include "rngpool/test/run_command.hpp"
 
-#include "child_process.hpp"
+#include "rngpool/test/child_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

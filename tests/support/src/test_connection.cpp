@@ -1,12 +1,11 @@
 #include "rngpool/test/test_connection.hpp"
 
+#include "rngpool/test/unix_socket.hpp"
+
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -17,38 +16,7 @@ namespace rngpool::test {
 using std::chrono::steady_clock;
 
 TestConnection::TestConnection(const std::string& socket_path, std::chrono::milliseconds timeout)
-    : timeout_(timeout) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof address.sun_path)
-    throw std::invalid_argument("socket path too long: " + socket_path);
-  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
-  if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    int error = errno;
-    close(fd_);
-    fd_ = -1;
-    throw std::system_error(error, std::generic_category(), "connect " + socket_path);
-  }
-}
-
-TestConnection::~TestConnection() {
-  if (fd_ >= 0) close(fd_);
-}
-
-TestConnection::TestConnection(TestConnection&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), timeout_(other.timeout_), buffer_(std::move(other.buffer_)) {}
-
-TestConnection& TestConnection::operator=(TestConnection&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    timeout_ = other.timeout_;
-    buffer_ = std::move(other.buffer_);
-  }
-  return *this;
-}
+    : fd_(connect_unix(socket_path)), timeout_(timeout) {}
 
 steady_clock::time_point TestConnection::deadline() const { return steady_clock::now() + timeout_; }
 
@@ -57,14 +25,14 @@ void TestConnection::send(std::span<const std::uint8_t> bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady_clock::now());
-    pollfd p{fd_, POLLOUT, 0};
+    pollfd p{fd_.get(), POLLOUT, 0};
     int ready = poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
     if (ready == 0) throw std::runtime_error("timed out sending to the daemon");
     if (ready < 0) {
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(), "poll");
     }
-    ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(fd_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);
     } else if (errno != EAGAIN && errno != EINTR) {
@@ -77,12 +45,12 @@ void TestConnection::send(std::string_view text) {
   send(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-void TestConnection::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void TestConnection::shutdown_write() { ::shutdown(fd_.get(), SHUT_WR); }
 
 bool TestConnection::fill(steady_clock::time_point until, bool eof_on_reset) {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
     if (ready == 0)
       throw std::runtime_error("timed out after " + std::to_string(timeout_.count()) +
@@ -93,7 +61,7 @@ bool TestConnection::fill(steady_clock::time_point until, bool eof_on_reset) {
       throw std::system_error(errno, std::generic_category(), "poll");
     }
     char chunk[65536];
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, MSG_DONTWAIT);
     if (n > 0) {
       buffer_.append(chunk, static_cast<std::size_t>(n));
       return true;

@@ -1,12 +1,10 @@
 #include "rngpool/test/test_daemon.hpp"
 
-#include "child_process.hpp"
 #include "rngpool/test/binaries.hpp"
+#include "rngpool/test/child_process.hpp"
 #include "rngpool/test/test_connection.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -60,19 +58,7 @@ TestDaemon::TestDaemon(DaemonConfig config)
   std::string hwrng = hwrng_option(config, dir_.path(), feeder_);
   auto argv = daemon_argv(config, socket_path_, hwrng);
 
-  int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log_path_.native());
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  try {
-    process_ = std::make_unique<ChildProcess>(argv, child_environment(config.env),
-                                              std::vector<std::pair<int, int>>{{null_fd, 0}, {log_fd, 1}, {log_fd, 2}});
-  } catch (...) {
-    close(log_fd);
-    close(null_fd);
-    throw;
-  }
-  close(log_fd);
-  close(null_fd);
+  process_ = ChildProcess::logged(argv, child_environment(config.env), log_path_.native());
   if (config.wait_ready) wait_ready();
 }
 

@@ -1,5 +1,6 @@
 // A FIFO standing in for /dev/hwrng, written by a thread: healthy random
-// bytes, a stuck byte, or whatever a fault-injection test needs.
+// bytes, a stuck byte, or whatever a fault-injection test needs; paced like
+// a real device (a chunk per pause) when the bench measures an idle daemon.
 #pragma once
 
 #include <atomic>
@@ -18,12 +19,19 @@ class FifoFeeder {
   // Fills the next chunk to write.
   using Fill = std::function<void(std::span<std::uint8_t>)>;
 
+  enum class Start {
+    paced,      // the first chunk after the first pause
+    pipe_full,  // fill the pipe's buffer before returning, then pace
+  };
+
   // Creates the FIFO when missing and holds it open read-write, so the
   // daemon's open() never blocks and it never sees EOF while the feeder lives.
-  // `pause` between chunks makes a slow source.
+  // `pause` between chunks makes a slow source.  Start::pipe_full lets a
+  // reader's start-up find its first few kB at once however slow the pace,
+  // so a start-up figure measures the reader rather than the feeder.
   FifoFeeder(std::filesystem::path path, Fill fill,
              std::chrono::milliseconds pause = std::chrono::milliseconds{0},
-             std::size_t chunk_size = 4096);
+             std::size_t chunk_size = 4096, Start start = Start::paced);
   ~FifoFeeder();  // stops the thread and closes the FIFO (the daemon then sees EOF)
   FifoFeeder(const FifoFeeder&) = delete;
   FifoFeeder& operator=(const FifoFeeder&) = delete;
@@ -36,6 +44,7 @@ class FifoFeeder {
 
  private:
   void run();
+  void fill_pipe();
 
   std::filesystem::path path_;
   Fill fill_;

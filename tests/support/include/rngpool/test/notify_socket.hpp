@@ -2,6 +2,8 @@
 // the daemon reports with sd_notify (READY=1, STATUS=, WATCHDOG=1, ...).
 #pragma once
 
+#include "rngpool/test/fd.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -23,11 +25,12 @@ class NotifySocket {
   // "STATUS="); returns the first such line, or nullopt after `timeout`.
   std::optional<std::string> wait_for(std::string_view prefix,
                                       std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  const std::filesystem::path& path() const { return path_; }
   const std::vector<std::string>& lines() const { return lines_; }  // every line received so far
 
  private:
   std::filesystem::path path_;
-  int fd_ = -1;
+  Fd fd_;
   std::vector<std::string> lines_;
 };
 

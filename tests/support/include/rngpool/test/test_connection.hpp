@@ -3,6 +3,7 @@
 #pragma once
 
 #include "rngpool/protocol/frame.hpp"
+#include "rngpool/test/fd.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -25,9 +26,8 @@ class TestConnection {
   // Connects at once; throws std::system_error when nobody listens.
   explicit TestConnection(const std::string& socket_path,
                           std::chrono::milliseconds timeout = std::chrono::seconds{10});
-  ~TestConnection();
-  TestConnection(TestConnection&& other) noexcept;
-  TestConnection& operator=(TestConnection&& other) noexcept;
+  TestConnection(TestConnection&& other) noexcept = default;
+  TestConnection& operator=(TestConnection&& other) noexcept = default;
   TestConnection(const TestConnection&) = delete;
   TestConnection& operator=(const TestConnection&) = delete;
 
@@ -52,7 +52,7 @@ class TestConnection {
   // arriving before that are discarded.
   bool wait_closed();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
   // Appends at least one byte to buffer_; false on EOF (or reset when
@@ -60,7 +60,7 @@ class TestConnection {
   bool fill(std::chrono::steady_clock::time_point deadline, bool eof_on_reset = false);
   std::chrono::steady_clock::time_point deadline() const;
 
-  int fd_ = -1;
+  Fd fd_;
   std::chrono::milliseconds timeout_;
   std::string buffer_;  // bytes read but not yet consumed
 };
