@@ -28,8 +28,8 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
 #include <system_error>
