@@ -39,8 +39,8 @@ asio::awaitable<void> reply_error(Connection& connection, std::uint8_t opcode, s
 asio::awaitable<void> answer_get_random(Connection& connection, const protocol::Request& request) {
   const auto opcode = request.header.opcode;
   const auto id = request.header.request_id;
-  if (auto too_large = connection.check_size(request.count); !too_large.empty()) {
-    co_await reply_error(connection, opcode, id, Status::too_large, too_large);
+  if (connection.too_large(request.count)) {
+    co_await reply_error(connection, opcode, id, Status::too_large, connection.too_large_message(request.count));
     co_return;
   }
   Status status = co_await connection.admit(request.header.flags);
@@ -63,63 +63,96 @@ asio::awaitable<void> answer_status(Connection& connection, const protocol::Requ
   connection.count_reply(Status::ok, false);
 }
 
-asio::awaitable<void> answer_ping(Connection& connection, const protocol::Request& request) {
-  co_await connection.make_room(protocol::kHeaderSize);
+void append_ping_reply(Connection& connection, const protocol::Request& request) {
   append_header(connection.out(), protocol::reply_header(Opcode::ping, request.header.request_id, Status::ok, 0));
   connection.count_reply(Status::ok, false);
 }
 
-asio::awaitable<void> answer(Connection& connection, const protocol::Request& request) {
-  switch (request.opcode) {
-    case Opcode::get_random:
-      co_await answer_get_random(connection, request);
-      break;
-    case Opcode::status:
-      co_await answer_status(connection, request);
-      break;
-    case Opcode::ping:
-      co_await answer_ping(connection, request);
-      break;
-  }
+asio::awaitable<void> answer_ping(Connection& connection, const protocol::Request& request) {
+  co_await connection.make_room(protocol::kHeaderSize);
+  append_ping_reply(connection, request);
 }
 
 // ---------------------------------------------------------------------------
-// Decoding
+// At once
 //
-// Every request already in the input is answered before the batch is
-// written, in order (PROTOCOL.md §9).  A fatal decode error is answered and
-// ends the connection: after it the daemon cannot tell where the next frame
-// starts.  Returns false then.
+// GET_RANDOM from a seeded daemon whose reply fits into what is left of the
+// chunk, and PING: the requests a busy client sends, answered without a
+// coroutine.  Anything else -- errors, STATUS, waiting for the seed or for
+// room -- goes the general way, which says the same in more steps.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<bool> answer_buffered(Connection& connection, protocol::RequestDecoder& decoder,
-                                      std::span<const std::uint8_t> input) {
-  for (;;) {
-    input = input.subspan(decoder.feed(input));
-    auto result = decoder.next();
-    if (std::holds_alternative<std::monostate>(result))
-      co_return true;
-    connection.request_received();
-    if (auto* request = std::get_if<protocol::Request>(&result)) {
-      co_await answer(connection, *request);
-      continue;
+bool get_random_at_once(Connection& connection, const protocol::Request& request) {
+  if (connection.too_large(request.count) || !connection.fits(protocol::kHeaderSize + request.count) ||
+      !connection.admit_at_once(request.header.flags))
+    return false;
+  append_header(connection.out(), protocol::reply_header(Opcode::get_random, request.header.request_id,
+                                                         Status::ok, request.count));
+  connection.append_random(request.count, Encoding::raw);
+  connection.count_reply(Status::ok, true);
+  return true;
+}
+
+bool ping_at_once(Connection& connection, const protocol::Request& request) {
+  if (!connection.fits(protocol::kHeaderSize))
+    return false;
+  append_ping_reply(connection, request);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Requests and decode errors
+//
+// Requests are answered in order (PROTOCOL.md §9).  A fatal decode error is
+// answered and ends the connection: after it the daemon cannot tell where
+// the next frame starts.
+// ---------------------------------------------------------------------------
+
+struct BinaryMode {
+  Connection& connection;
+  protocol::RequestDecoder decoder;
+
+  Answered answer_at_once(const protocol::RequestDecoder::Result& next) {
+    const auto* request = std::get_if<protocol::Request>(&next);
+    bool done = request != nullptr &&
+                ((request->opcode == Opcode::get_random && get_random_at_once(connection, *request)) ||
+                 (request->opcode == Opcode::ping && ping_at_once(connection, *request)));
+    return done ? Answered::yes : Answered::not_at_once;
+  }
+
+  asio::awaitable<Answered> answer(const protocol::RequestDecoder::Result& next) {
+    if (const auto* request = std::get_if<protocol::Request>(&next)) {
+      co_await answer_request(*request);
+      co_return Answered::yes;
     }
-    const auto& error = std::get<protocol::DecodeError>(result);
+    const auto& error = std::get<protocol::DecodeError>(next);
     co_await reply_error(connection, error.opcode, error.request_id, error.status, error.reason);
-    if (protocol::is_fatal(error.status)) {
-      log(LogLevel::debug, "closing a client after ", protocol::status_name(error.status), ": ", error.reason);
-      co_return false;
+    if (!protocol::is_fatal(error.status))
+      co_return Answered::yes;
+    log(LogLevel::debug, "closing a client after ", protocol::status_name(error.status), ": ", error.reason);
+    co_return Answered::close;
+  }
+
+  asio::awaitable<void> answer_request(const protocol::Request& request) {
+    switch (request.opcode) {
+      case Opcode::get_random:
+        co_await answer_get_random(connection, request);
+        break;
+      case Opcode::status:
+        co_await answer_status(connection, request);
+        break;
+      case Opcode::ping:
+        co_await answer_ping(connection, request);
+        break;
     }
   }
-}
+};
 
 }  // namespace
 
 asio::awaitable<void> serve_binary(Connection& connection, std::span<const std::uint8_t> first) {
-  protocol::RequestDecoder decoder;
-  co_await connection.serve_batches(first, [&](std::span<const std::uint8_t> input) {
-    return answer_buffered(connection, decoder, input);
-  });
+  BinaryMode mode{connection, {}};
+  co_await connection.serve_requests(mode, first);
 }
 
 }  // namespace rngpool::server

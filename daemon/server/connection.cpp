@@ -62,23 +62,18 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
 }
 
 asio::awaitable<void> Connection::serve() {
-  auto first = co_await read_some();
-  if (first.empty())
-    co_return;
-  if (protocol::starts_text_mode(first.front()))
-    co_await serve_text(*this, first);
-  else
-    co_await serve_binary(*this, first);
-}
-
-asio::awaitable<void> Connection::serve_batches(std::span<const std::uint8_t> input, BatchAnswerer answer_batch) {
-  while (!input.empty()) {
-    bool go_on = co_await answer_batch(input);
-    co_await flush();
-    if (!go_on)
-      co_return;
-    input = co_await read_some();
+  std::optional<Input> first = Input{};
+  while (first && first->empty()) {
+    error_code ec;
+    co_await readable(ec);
+    first = take_input(ec);
   }
+  if (!first)
+    co_return;
+  if (protocol::starts_text_mode(first->front()))
+    co_await serve_text(*this, *first);
+  else
+    co_await serve_binary(*this, *first);
 }
 
 void Connection::drain() {
@@ -139,35 +134,65 @@ void Connection::request_received() { deadline_ = SteadyClock::now() + context_.
 
 // ---------------------------------------------------------------------------
 // Reading and writing
+//
+// Reads wait for the socket to become readable and then read without
+// blocking.  Asio's async_read_some would try recv(2) first, and right after
+// a reply that recv fails with EAGAIN on nearly every request: the client
+// has not had the reply yet, let alone sent the next request.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<std::span<const std::uint8_t>> Connection::read_some() {
-  if (draining_)
-    co_return std::span<const std::uint8_t>{};
+asio::awaitable<void> Connection::readable(error_code& ec) {
   out_.release();  // an idle client holds no chunk
+  if (draining_) {
+    ec = asio::error::operation_aborted;
+    return asio::post(socket_.get_executor(), asio::use_awaitable);
+  }
   reading_ = true;
-  error_code ec;
-  std::size_t n = co_await socket_.async_read_some(asio::buffer(input_), asio::redirect_error(asio::use_awaitable, ec));
+  return socket_.async_wait(UnixSocket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+std::optional<Connection::Input> Connection::take_input(error_code ec) {
   reading_ = false;
   if (ec)
-    co_return std::span<const std::uint8_t>{};
-  co_return std::span<const std::uint8_t>(input_.data(), n);
+    return std::nullopt;
+  std::size_t n = socket_.read_some(asio::buffer(input_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again)
+    return Input{};
+  if (ec)
+    return std::nullopt;
+  return Input(input_.data(), n);
 }
 
 // A reply almost always fits into the socket buffer, so it is written at once
 // with a non-blocking send; only what does not fit waits for the socket to
 // drain.  That saves a trip through the io_context's queue per request,
 // which is what small-request throughput is made of.
-asio::awaitable<void> Connection::flush() {
+bool Connection::write_at_once() {
   if (out_.empty())
-    co_return;
+    return true;
   auto bytes = out_.bytes();
   error_code ec;
-  std::size_t done = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+  sent_ = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
     throw boost::system::system_error(ec);
-  if (done < bytes.size())
-    co_await asio::async_write(socket_, asio::buffer(bytes.data() + done, bytes.size() - done), asio::use_awaitable);
+  if (sent_ < bytes.size())
+    return false;
+  written();
+  return true;
+}
+
+asio::awaitable<void> Connection::flush() {
+  if (!write_at_once())
+    co_await write_rest();
+}
+
+asio::awaitable<void> Connection::write_rest() {
+  auto rest = out_.bytes().subspan(sent_);
+  co_await asio::async_write(socket_, asio::buffer(rest.data(), rest.size()), asio::use_awaitable);
+  written();
+}
+
+void Connection::written() {
   out_.clear();
   deadline_ = SteadyClock::now() + context_.limits.idle_timeout;
 }
@@ -198,11 +223,12 @@ namespace {
 
 std::size_t base64_size(std::size_t raw) { return (raw + 2) / 3 * 4; }
 
-// Raw bytes whose encoding fits into `room`.
+// Raw bytes whose encoding fits into `room`; raw pieces are at most one
+// Pool::generate, so a 64 KiB piece is one generate and one write.
 std::size_t raw_that_fits(Encoding encoding, std::size_t room, std::size_t count) {
   switch (encoding) {
     case Encoding::raw:
-      return std::min(count, room);
+      return std::min({count, room, core::kMaxGenerate});
     case Encoding::hex:
       return std::min(count, room / 2);
     case Encoding::base64:
@@ -228,18 +254,32 @@ asio::awaitable<void> Connection::send_random(std::size_t count, Encoding encodi
       co_await yield();
       continue;
     }
-    auto raw = out_.extend(n);
-    context_.entropy.generate(raw);
-    if (encoding != Encoding::raw)
-      encode_in_place(out_, raw, encoding);
-    context_.stats.bytes_served += n;
+    append_random(n, encoding);
     count -= n;
   }
 }
 
-std::string Connection::check_size(std::uint64_t count) const {
-  if (count <= context_.limits.max_request)
-    return {};
+std::size_t Connection::encoded_size(std::size_t count, Encoding encoding) {
+  switch (encoding) {
+    case Encoding::raw:
+      return count;
+    case Encoding::hex:
+      return 2 * count;
+    case Encoding::base64:
+      return base64_size(count);
+  }
+  return count;
+}
+
+void Connection::append_random(std::size_t count, Encoding encoding) {
+  auto raw = out_.extend(count);
+  context_.entropy.generate(raw);
+  if (encoding != Encoding::raw)
+    encode_in_place(out_, raw, encoding);
+  context_.stats.bytes_served += count;
+}
+
+std::string Connection::too_large_message(std::uint64_t count) const {
   return "count " + std::to_string(count) + " exceeds --max-request " + std::to_string(context_.limits.max_request);
 }
 
@@ -259,6 +299,14 @@ void Connection::count_reply(Status status, bool random_request) {
 // hwrng's start-up test and its first mix into the key.  The entropy service
 // cancels wait_timer_ on every change, so waiting costs nothing.
 // ---------------------------------------------------------------------------
+
+bool Connection::admit_at_once(std::uint16_t flags) {
+  if (context_.entropy.admission(flags & protocol::flags::require_hwrng) != Admission::serve)
+    return false;
+  if (flags & protocol::flags::prediction_resistance)
+    context_.entropy.reseed_now();
+  return true;
+}
 
 asio::awaitable<Status> Connection::admit(std::uint16_t flags) {
   Status status = co_await wait_for_admission(flags);

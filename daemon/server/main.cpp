@@ -59,8 +59,11 @@ asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& sys
   entropy.stop();
 }
 
+// One thread runs all I/O; the helper threads (hwrng reader, kernel-RNG
+// waiter) only post() work to it.  So the reactor's per-socket locks can go
+// (UNSAFE_IO); the scheduler, which those posts go through, stays locked.
 int serve(const Options& options) {
-  asio::io_context io(1);
+  asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   ServerStats stats;
   ChunkPool chunks;
   EntropyService entropy(io.get_executor(), entropy_config(options));

@@ -1,5 +1,6 @@
 #include "server/output_buffer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -26,6 +27,7 @@ std::span<std::uint8_t> OutputBuffer::extend(std::size_t n) {
     chunk_ = pool_.take();
   std::span<std::uint8_t> tail(chunk_.get() + size_, n);
   size_ += n;
+  written_ = std::max(written_, size_);
   return tail;
 }
 
@@ -46,12 +48,11 @@ void OutputBuffer::retract(std::size_t n) {
   size_ -= n;
 }
 
-void OutputBuffer::clear() { retract(size_); }
-
 void OutputBuffer::release() {
   if (!chunk_)
     return;
-  clear();
+  core::wipe({chunk_.get(), written_});
+  size_ = written_ = 0;
   pool_.give(std::move(chunk_));
 }
 

@@ -8,16 +8,15 @@ namespace rngpool::server {
 
 namespace {
 
+// A value as STATUS shows it: as an ostream prints it, booleans as yes/no.
 template <typename Value>
-void add(protocol::StatusReport& report, const char* key, const Value& value) {
-  std::ostringstream text;
-  text << value;
-  report.emplace_back(key, text.str());
+std::string text(const Value& value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
-void add(protocol::StatusReport& report, const char* key, bool value) {
-  report.emplace_back(key, value ? "yes" : "no");
-}
+std::string text(bool value) { return value ? "yes" : "no"; }
 
 double seconds(std::chrono::milliseconds duration) { return static_cast<double>(duration.count()) / 1000.0; }
 
@@ -39,42 +38,42 @@ protocol::StatusReport status_report(const ServerContext& context) {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - stats.started);
   const std::string& hwrng = entropy.config().hwrng_path;
 
-  protocol::StatusReport report;
-  add(report, "state", to_string(entropy.state()));
-  add(report, "hwrng", hwrng.empty() ? std::string("none") : hwrng);
-  add(report, "hwrng_state", core::to_string(entropy.hwrng_state()));
-  add(report, "hwrng_entropy_per_byte", entropy.health().entropy_per_byte());
-  add(report, "rct_cutoff_intermittent", cutoffs.rct_intermittent);
-  add(report, "rct_cutoff_permanent", cutoffs.rct_permanent);
-  add(report, "apt_cutoff_intermittent", cutoffs.apt_intermittent);
-  add(report, "apt_cutoff_permanent", cutoffs.apt_permanent);
-  add(report, "apt_window", cutoffs.apt_window);
-  add(report, "hwrng_bytes_tested", health.bytes_tested);
-  add(report, "hwrng_bytes_used", health.bytes_used);
-  add(report, "rct_failures", health.rct_failures);
-  add(report, "apt_failures", health.apt_failures);
-  add(report, "reseeds", pool.reseeds);
-  add(report, "requests_served", stats.requests_served);
-  add(report, "bytes_served", stats.bytes_served);
-  add(report, "clients_connected", stats.clients_connected);
-  add(report, "uptime_s", uptime.count());
-  add(report, "version", RNGPOOL_VERSION);
-
-  add(report, "require_hwrng", entropy.config().require_hwrng);
-  add(report, "hwrng_read_error", entropy.hwrng_read_error() ? errno_text(entropy.hwrng_read_error()) : "none");
-  add(report, "hwrng_in_key", entropy.pool().seeded() && entropy.pool().hwrng_in_key());
-  add(report, "intermittent_failures", health.intermittent_failures);
-  add(report, "permanent_failures", health.permanent_failures);
-  add(report, "reseeds_with_hwrng", pool.reseeds_with_hwrng);
-  add(report, "reseed_interval_s", entropy.config().reseed_interval.count());
-  add(report, "key_memory_locked", entropy.pool().key_memory_locked());
-  add(report, "requests_refused", stats.requests_refused);
-  add(report, "connections_accepted", stats.connections_accepted);
-  add(report, "connections_refused", stats.connections_refused);
-  add(report, "max_connections", context.limits.max_connections);
-  add(report, "max_request", context.limits.max_request);
-  add(report, "idle_timeout_s", seconds(context.limits.idle_timeout));
-  return report;
+  return {
+      {"state", text(to_string(entropy.state()))},
+      {"hwrng", text(hwrng.empty() ? std::string("none") : hwrng)},
+      {"hwrng_state", text(core::to_string(entropy.hwrng_state()))},
+      {"hwrng_entropy_per_byte", text(entropy.health().entropy_per_byte())},
+      {"rct_cutoff_intermittent", text(cutoffs.rct_intermittent)},
+      {"rct_cutoff_permanent", text(cutoffs.rct_permanent)},
+      {"apt_cutoff_intermittent", text(cutoffs.apt_intermittent)},
+      {"apt_cutoff_permanent", text(cutoffs.apt_permanent)},
+      {"apt_window", text(cutoffs.apt_window)},
+      {"hwrng_bytes_tested", text(health.bytes_tested)},
+      {"hwrng_bytes_used", text(health.bytes_used)},
+      {"rct_failures", text(health.rct_failures)},
+      {"apt_failures", text(health.apt_failures)},
+      {"reseeds", text(pool.reseeds)},
+      {"requests_served", text(stats.requests_served)},
+      {"bytes_served", text(stats.bytes_served)},
+      {"clients_connected", text(stats.clients_connected)},
+      {"uptime_s", text(uptime.count())},
+      {"version", text(RNGPOOL_VERSION)},
+      // what an operator needs to interpret the keys above
+      {"require_hwrng", text(entropy.config().require_hwrng)},
+      {"hwrng_read_error", text(entropy.hwrng_read_error() ? errno_text(entropy.hwrng_read_error()) : "none")},
+      {"hwrng_in_key", text(entropy.pool().seeded() && entropy.pool().hwrng_in_key())},
+      {"intermittent_failures", text(health.intermittent_failures)},
+      {"permanent_failures", text(health.permanent_failures)},
+      {"reseeds_with_hwrng", text(pool.reseeds_with_hwrng)},
+      {"reseed_interval_s", text(entropy.config().reseed_interval.count())},
+      {"key_memory_locked", text(entropy.pool().key_memory_locked())},
+      {"requests_refused", text(stats.requests_refused)},
+      {"connections_accepted", text(stats.connections_accepted)},
+      {"connections_refused", text(stats.connections_refused)},
+      {"max_connections", text(context.limits.max_connections)},
+      {"max_request", text(context.limits.max_request)},
+      {"idle_timeout_s", text(seconds(context.limits.idle_timeout))},
+  };
 }
 
 // ---------------------------------------------------------------------------

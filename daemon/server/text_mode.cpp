@@ -32,8 +32,8 @@ asio::awaitable<void> reply_error(Connection& connection, Status status, std::st
 }
 
 asio::awaitable<void> answer_random(Connection& connection, std::uint32_t count, Encoding encoding) {
-  if (auto too_large = connection.check_size(count); !too_large.empty()) {
-    co_await reply_error(connection, Status::too_large, too_large);
+  if (connection.too_large(count)) {
+    co_await reply_error(connection, Status::too_large, connection.too_large_message(count));
     co_return;
   }
   Status status = co_await connection.admit(0);
@@ -46,17 +46,18 @@ asio::awaitable<void> answer_random(Connection& connection, std::uint32_t count,
   connection.count_reply(Status::ok, true);
 }
 
-// Returns false for QUIT.
-asio::awaitable<bool> answer(Connection& connection, const TextCommand& command) {
+Encoding encoding_of(const TextCommand& command) {
+  return command.kind == TextCommand::Kind::hex ? Encoding::hex : Encoding::base64;
+}
+
+asio::awaitable<Answered> answer_command(Connection& connection, const TextCommand& command) {
   switch (command.kind) {
     case TextCommand::Kind::ping:
       co_await reply(connection, "PONG\n");
       break;
     case TextCommand::Kind::hex:
-      co_await answer_random(connection, command.count, Encoding::hex);
-      break;
     case TextCommand::Kind::base64:
-      co_await answer_random(connection, command.count, Encoding::base64);
+      co_await answer_random(connection, command.count, encoding_of(command));
       break;
     case TextCommand::Kind::health:
       co_await reply(connection, health_line(connection.context().entropy) + "\n");
@@ -68,46 +69,77 @@ asio::awaitable<bool> answer(Connection& connection, const TextCommand& command)
       co_await reply(connection, protocol::text_help());
       break;
     case TextCommand::Kind::quit:
-      co_return false;
+      co_return Answered::close;
   }
-  co_return true;
+  co_return Answered::yes;
 }
 
 // ---------------------------------------------------------------------------
-// Decoding
+// At once
 //
-// Every complete line already read is answered before the batch is written.
-// Returns false when the connection ends: QUIT, or a fatal error (an
-// over-long line or a NUL byte).
+// As in binary mode: HEX and BASE64 from a seeded daemon whose line fits into
+// the chunk, PING and QUIT need no coroutine; everything else goes the
+// general way.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<bool> answer_buffered(Connection& connection, protocol::LineDecoder& decoder,
-                                      std::span<const std::uint8_t> input) {
-  for (;;) {
-    input = input.subspan(decoder.feed(input));
-    auto result = decoder.next();
-    if (std::holds_alternative<std::monostate>(result))
-      co_return true;
-    connection.request_received();
-    if (auto* command = std::get_if<TextCommand>(&result)) {
-      if (!co_await answer(connection, *command))
-        co_return false;
-      continue;
-    }
-    const auto& error = std::get<protocol::TextError>(result);
-    co_await reply_error(connection, error.status, error.reason);
-    if (error.fatal)
-      co_return false;
+bool random_at_once(Connection& connection, const TextCommand& command) {
+  const Encoding encoding = encoding_of(command);
+  if (connection.too_large(command.count) ||
+      !connection.fits(Connection::encoded_size(command.count, encoding) + 1) || !connection.admit_at_once(0))
+    return false;
+  connection.append_random(command.count, encoding);
+  connection.out().append(std::string_view("\n"));
+  connection.count_reply(Status::ok, true);
+  return true;
+}
+
+Answered command_at_once(Connection& connection, const TextCommand& command) {
+  switch (command.kind) {
+    case TextCommand::Kind::ping:
+      if (!connection.fits(5))
+        return Answered::not_at_once;
+      connection.out().append(std::string_view("PONG\n"));
+      return Answered::yes;
+    case TextCommand::Kind::hex:
+    case TextCommand::Kind::base64:
+      return random_at_once(connection, command) ? Answered::yes : Answered::not_at_once;
+    case TextCommand::Kind::quit:
+      return Answered::close;
+    default:
+      return Answered::not_at_once;
   }
 }
+
+// ---------------------------------------------------------------------------
+// Commands and line errors
+//
+// The connection ends after QUIT or a fatal error (an over-long line or a
+// NUL byte).
+// ---------------------------------------------------------------------------
+
+struct TextMode {
+  Connection& connection;
+  protocol::LineDecoder decoder;
+
+  Answered answer_at_once(const protocol::LineDecoder::Result& next) {
+    const auto* command = std::get_if<TextCommand>(&next);
+    return command ? command_at_once(connection, *command) : Answered::not_at_once;
+  }
+
+  asio::awaitable<Answered> answer(const protocol::LineDecoder::Result& next) {
+    if (const auto* command = std::get_if<TextCommand>(&next))
+      co_return co_await answer_command(connection, *command);
+    const auto& error = std::get<protocol::TextError>(next);
+    co_await reply_error(connection, error.status, error.reason);
+    co_return error.fatal ? Answered::close : Answered::yes;
+  }
+};
 
 }  // namespace
 
 asio::awaitable<void> serve_text(Connection& connection, std::span<const std::uint8_t> first) {
-  protocol::LineDecoder decoder;
-  co_await connection.serve_batches(first, [&](std::span<const std::uint8_t> input) {
-    return answer_buffered(connection, decoder, input);
-  });
+  TextMode mode{connection, {}};
+  co_await connection.serve_requests(mode, first);
 }
 
 }  // namespace rngpool::server
