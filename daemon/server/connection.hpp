@@ -8,8 +8,8 @@
 // chunk, the wait for the first seed, and the idle deadline.
 //
 // Errors while writing throw (the client is gone or timed out) and unwind the
-// coroutine to run(), which only logs them; reads report end of stream as an
-// empty span, because that is how every healthy connection ends.
+// coroutine to run(), which only logs them; reads report end of stream as
+// "no input", because that is how every healthy connection ends.
 //
 // Why two ways to answer: a coroutine frame, and the trip through Asio that
 // every co_await of one costs, is most of what a 32-byte request would cost.
@@ -147,7 +147,7 @@ asio::awaitable<void> Connection::serve_requests(Mode& mode, std::span<const std
     if (!input.empty())
       input = input.subspan(mode.decoder.feed(input));
     auto next = mode.decoder.next();
-    if (std::holds_alternative<std::monostate>(next)) {
+    if (std::holds_alternative<std::monostate>(next)) {  // all read is answered
       if (!write_at_once())
         co_await write_rest();
       error_code ec;

@@ -57,6 +57,7 @@ void EntropyService::start() {
     source_ = std::make_unique<HwrngSource>(
         executor_, config_.hwrng_path,
         HwrngHandlers{.block = [this](std::span<const std::uint8_t> raw) { take_hwrng_block(raw); },
+                      .wanted = [this] { return hwrng_wanted(); },
                       .lost = [this](HwrngState why) { lose_hwrng(why); },
                       .read_errors = [this](int error) { note_read_errors(error); }});
     source_->start();
@@ -94,6 +95,7 @@ void EntropyService::reseed(std::string_view why) {
   bool with_hwrng = pool_.hwrng_pending() > 0;
   pool_.reseed(core::Clock::now());
   log(LogLevel::debug, "reseeded (", why, with_hwrng ? ", with hwrng input" : "", ")");
+  read_hwrng_when_wanted();
   note_change();
 }
 
@@ -109,6 +111,7 @@ asio::awaitable<void> EntropyService::reseed_on_schedule() {
     co_await reseed_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!stopping_ && pool_.seeded() && pool_.reseed_due(core::Clock::now()))
       reseed("interval");
+    read_hwrng_when_wanted();  // Pool::generate() reseeds on its own, too
   }
 }
 
@@ -131,6 +134,23 @@ void EntropyService::take_hwrng_block(std::span<const std::uint8_t> raw) {
     source_->stop();
   mix_hwrng_when_enough();
   note_change();
+}
+
+// The reader pauses while the input pool holds kHwrngReserve health-passed
+// bytes: far more than a full key's worth (43 bytes at H = 6), about four
+// seconds at the reader's rate cap, so a burst of PREDICTION_RESISTANCE
+// reseeds still finds fresh hwrng input and the health tests watch the
+// source for hundreds of APT windows after every reseed.  Until the start-up
+// test has passed, and after an intermittent failure, it reads on.  A source
+// that fails or vanishes during a pause is noticed on the first read after
+// the next reseed, before any of its bytes are used.
+bool EntropyService::hwrng_wanted() const {
+  return monitor_.state() != HwrngState::ok || pool_.hwrng_pending() < kHwrngReserve;
+}
+
+void EntropyService::read_hwrng_when_wanted() {
+  if (source_ && !stopping_ && hwrng_wanted())
+    source_->resume();
 }
 
 void EntropyService::mix_hwrng_when_enough() {

@@ -54,6 +54,10 @@ struct EntropyConfig {
 enum class DaemonState { starting, ok, degraded, failed };
 std::string_view to_string(DaemonState state);
 
+// Health-passed hwrng bytes held for the next reseed before the reader
+// pauses (entropy_service.cpp).
+inline constexpr std::size_t kHwrngReserve = 256 * 1024;
+
 // What a GET_RANDOM may do right now.
 enum class Admission {
   serve,
@@ -104,6 +108,8 @@ class EntropyService {
   void note_read_errors(int error);
   void log_health_change(const core::HealthCounters& before, core::HwrngState before_state);
   void mix_hwrng_when_enough();
+  bool hwrng_wanted() const;
+  void read_hwrng_when_wanted();
   void reseed(std::string_view why);
   asio::awaitable<void> reseed_on_schedule();
   void note_change();

@@ -25,14 +25,20 @@
 namespace rngpool::server {
 
 struct HwrngHandlers {
-  // Raw bytes in read order; called on the io thread.
+  // Raw bytes in read order, at most kHwrngBlock at a time (the unit the
+  // health tests discard); called on the io thread.
   std::function<void(std::span<const std::uint8_t>)> block;
+  // Whether to go on reading after a read's blocks; false pauses the reader
+  // until resume().  Called on the io thread.
+  std::function<bool()> wanted;
   // absent or exhausted, once, after the last block; called on the io thread.
   std::function<void(core::HwrngState)> lost;
   // Reads keep failing with a possibly transient error (errno), retried
   // with back-off; 0 when reads work again.  Called on the io thread.
   std::function<void(int)> read_errors;
 };
+
+inline constexpr std::size_t kHwrngBlock = 1024;
 
 class HwrngSource {
  public:
@@ -44,6 +50,8 @@ class HwrngSource {
   void start();
   // No block is delivered after this; the thread ends after its current read.
   void stop();
+  // Reading goes on after a pause (io thread; cheap when not paused).
+  void resume();
 
   struct Shared;  // between this object and the reader thread
 
