@@ -202,9 +202,14 @@ void Connection::written() {
 // all its chunks in one go.
 asio::awaitable<void> Connection::yield() { co_await asio::post(socket_.get_executor(), asio::use_awaitable); }
 
+// A full chunk has been written: other connections get their turn, as
+// between the chunks of one reply, so that a client pipelining 64 KiB
+// requests cannot hold the io thread for more than one chunk either.
 asio::awaitable<void> Connection::make_room(std::size_t n) {
-  if (out_.room() < n)
+  if (out_.room() < n) {
     co_await flush();
+    co_await yield();
+  }
 }
 
 // ---------------------------------------------------------------------------
