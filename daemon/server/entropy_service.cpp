@@ -13,8 +13,8 @@ std::string_view to_string(DaemonState state) {
   switch (state) {
     case DaemonState::starting:
       return "starting";
-    case DaemonState::ok:
-      return "ok";
+    case DaemonState::ready:
+      return "ready";
     case DaemonState::degraded:
       return "degraded";
     case DaemonState::failed:
@@ -235,7 +235,7 @@ DaemonState EntropyService::state() const {
   if (!pool_.seeded())
     return DaemonState::starting;
   if ((hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0)
-    return DaemonState::ok;
+    return DaemonState::ready;
   return DaemonState::degraded;
 }
 

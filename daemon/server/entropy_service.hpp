@@ -51,7 +51,7 @@ struct EntropyConfig {
 };
 
 // Named as STATUS reports them (PROTOCOL.md §5.2).
-enum class DaemonState { starting, ok, degraded, failed };
+enum class DaemonState { starting, ready, degraded, failed };
 std::string_view to_string(DaemonState state);
 
 // Health-passed hwrng bytes held for the next reseed before the reader

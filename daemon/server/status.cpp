@@ -87,7 +87,7 @@ protocol::StatusReport status_report(const ServerContext& context) {
 std::string health_line(const EntropyService& entropy) {
   std::string hwrng(core::to_string(entropy.hwrng_state()));
   switch (entropy.state()) {
-    case DaemonState::ok:
+    case DaemonState::ready:
       return "OK";
     case DaemonState::starting:
       return "DEGRADED starting: waiting for the kernel RNG before the first seed";

@@ -37,7 +37,7 @@ TEST_CASE("a stuck source under --require-hwrng refuses GET_RANDOM", "[hwrng]") 
   auto report = wait_for_rct_failure(daemon);
   CHECK(status_number(report, "hwrng_bytes_used") == 0);
   CHECK_THAT(status_value(report, "hwrng_state"), Catch::StartsWith("failed"));
-  CHECK(status_value(report, "state") != "ok");
+  CHECK(status_value(report, "state") != "ready");
 
   TestConnection connection(daemon.socket_path());
   auto reply = get_random(connection, 32, 0, 3);
