@@ -125,7 +125,7 @@ TEST_CASE("Cutoffs are ordered over the whole entropy range", "[health][cutoff]"
 // The claimed entropy must be in (0, 8].
 // ---------------------------------------------------------------------------
 
-TEST_CASE("Claimed entropy outside (0, 8] is rejected with the range named", "[health][config]") {
+TEST_CASE("Claimed entropy outside 0 < H <= 8 is rejected with the range named", "[health][config]") {
   const double bad = GENERATE(0.0, -1.0, 8.000001, 9.0, std::numeric_limits<double>::infinity(),
                               std::numeric_limits<double>::quiet_NaN());
   CAPTURE(bad);

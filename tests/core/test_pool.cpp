@@ -106,7 +106,7 @@ TEST_CASE("Pool: a system entropy source is required", "[pool]") {
 // Output
 // ---------------------------------------------------------------------------
 
-TEST_CASE("Pool: same entropy, same output; different entropy, different output", "[pool]") {
+TEST_CASE("Pool: same entropy, same output, and different entropy, different output", "[pool]") {
   Seeded a(7), b(7), c(8);
   for (std::size_t n : {std::size_t{32}, std::size_t{4096}, std::size_t{1}, kMaxGenerate, std::size_t{100}}) {
     const auto out_a = generate(a.pool, n);

@@ -112,7 +112,7 @@ TEST_CASE("cli: exit 3 with a clear message when there is no daemon", "[client][
                           ": No such file or directory \u2014 is rngpoold running?\n");
 }
 
-TEST_CASE("cli: usage errors exit 2; --help documents the exit codes", "[client][cli]") {
+TEST_CASE("cli: usage errors exit 2, and --help documents the exit codes", "[client][cli]") {
   for (const char* args : {"", "frob", "hex x", "int", "int 0", "hex 8 --length 3", "password --min-digits 30",
                            "passphrase --wordlist /nonexistent", "--bogus", "hex 1 2"}) {
     INFO("rngpool " << args);

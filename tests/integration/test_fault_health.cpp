@@ -125,7 +125,7 @@ TEST_CASE("exactly the permanent cutoff of identical bytes after a healthy prefi
   }
 }
 
-TEST_CASE("a run one short of the RCT cutoff passes; a run at the cutoff discards its block",
+TEST_CASE("a run one short of the RCT cutoff passes, and a run at the cutoff discards its block",
           "[fault][hwrng]") {
   const std::size_t cutoff = kCutoffs.rct_intermittent;
   const std::size_t total = kPrefix + 4 * kBlock;

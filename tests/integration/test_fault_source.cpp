@@ -98,7 +98,7 @@ TEST_CASE("a 1 byte/s source: start-up pending, the socket served from getrandom
   CHECK(health(daemon.socket_path()) == "OK");
 }
 
-TEST_CASE("a slow source completes start-up later; REQUIRE_HWRNG waits for it", "[fault][hwrng]") {
+TEST_CASE("a slow source completes start-up later, and REQUIRE_HWRNG waits for it", "[fault][hwrng]") {
   // 320 bytes/s: the 1024-byte start-up test takes about 3 s.
   TempDir dir("rngpool-slow");
   FifoFeeder slow(dir.path() / "hwrng", FifoFeeder::random_bytes(), 100ms, 32);
