@@ -93,7 +93,7 @@ TEST_CASE("a 1 byte/s source: start-up pending, the socket served from getrandom
   CHECK(status_number(report, "hwrng_bytes_tested") > status_number(before, "hwrng_bytes_tested"));
   CHECK(status_value(report, "hwrng_state") == "startup");
   CHECK(status_number(report, "hwrng_bytes_used") == 0);
-  // The daemon documents start-up as no fault: state ok, HEALTH OK.
+  // The daemon documents start-up as no fault: state ready, HEALTH OK.
   CHECK(status_value(report, "state") == "ready");
   CHECK(health(daemon.socket_path()) == "OK");
 }
