@@ -150,9 +150,8 @@ struct BinaryMode {
 
 }  // namespace
 
-asio::awaitable<void> serve_binary(Connection& connection, std::span<const std::uint8_t> first) {
-  BinaryMode mode{connection, {}};
-  co_await connection.serve_requests(mode, first);
+std::unique_ptr<Session> binary_session(Connection& connection) {
+  return std::make_unique<ModeSession<BinaryMode>>(connection);
 }
 
 }  // namespace rngpool::server

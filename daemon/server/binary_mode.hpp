@@ -1,15 +1,13 @@
 // The binary protocol on one connection (PROTOCOL.md §3-§9).
 #pragma once
 
-#include <cstdint>
-#include <span>
+#include <memory>
 
 #include "server/connection.hpp"
 
 namespace rngpool::server {
 
-// Serves binary requests, starting with the bytes already read, until the
-// client closes, a fatal error, or shutdown.
-asio::awaitable<void> serve_binary(Connection& connection, std::span<const std::uint8_t> first);
+// The binary protocol as the connection's session, from the first byte on.
+std::unique_ptr<Session> binary_session(Connection& connection);
 
 }  // namespace rngpool::server

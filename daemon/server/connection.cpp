@@ -1,6 +1,8 @@
 #include "server/connection.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,33 +20,35 @@ namespace rngpool::server {
 
 using protocol::Status;
 
-Connection::Connection(UnixSocket socket, ServerContext& context, ConnectionSet& set, std::uint64_t id)
-    : socket_(std::move(socket)),
+Connection::Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id)
+    : fd_(fd),
       context_(context),
       set_(set),
       id_(id),
       out_(context.chunks),
-      deadline_timer_(socket_.get_executor()),
-      wait_timer_(socket_.get_executor()),
-      deadline_(SteadyClock::now() + context.limits.idle_timeout) {}
+      wake_(context.poller.executor()),
+      deadline_(context.poller.now() + context.limits.idle_timeout) {}
+
+// Only reached with the socket still open when the io_context is destroyed
+// with the connection's coroutine pending; the poller may be gone by then.
+Connection::~Connection() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
 
 // ---------------------------------------------------------------------------
 // Life cycle
 //
-// Two coroutines per connection share it through shared_ptr: run() serves
-// the client, watch_deadline() closes the socket when the client has been
-// idle too long.  Whichever ends first closes the socket, which ends the
-// other.
+// The coroutine owns the connection (shared_ptr) and ends it: whatever ends
+// a connection -- end of stream, an error, the idle deadline, shutdown --
+// wakes the coroutine, which returns, and run() closes the socket.
 // ---------------------------------------------------------------------------
 
 void Connection::start(const std::shared_ptr<Connection>& connection) {
-  error_code ignored;
-  connection->socket_.non_blocking(true, ignored);  // for flush()'s first, synchronous try
+  ::fcntl(connection->fd_, F_SETFL, ::fcntl(connection->fd_, F_GETFL) | O_NONBLOCK);
   connection->set_.add(*connection);
   connection->log_peer();
-  auto executor = connection->socket_.get_executor();
-  asio::co_spawn(executor, run(connection), asio::detached);
-  asio::co_spawn(executor, watch_deadline(connection), asio::detached);
+  asio::co_spawn(connection->wake_.get_executor(), run(connection), asio::detached);
 }
 
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
@@ -61,33 +65,18 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   log(LogLevel::debug, "client ", self->id_, ": closed");
 }
 
-asio::awaitable<void> Connection::serve() {
-  std::optional<Input> first = Input{};
-  while (first && first->empty()) {
-    error_code ec;
-    co_await readable(ec);
-    first = take_input(ec);
-  }
-  if (!first)
-    co_return;
-  if (protocol::starts_text_mode(first->front()))
-    co_await serve_text(*this, *first);
-  else
-    co_await serve_binary(*this, *first);
-}
-
 void Connection::drain() {
   draining_ = true;
-  if (reading_)
-    close();
-  wait_timer_.cancel();
+  wake();
 }
 
 void Connection::close() {
-  error_code ignored;
-  socket_.close(ignored);
-  deadline_timer_.cancel();
-  wait_timer_.cancel();
+  if (fd_ < 0)
+    return;
+  watch(Interest::none);
+  ::close(fd_);
+  fd_ = -1;
+  wake();
 }
 
 // SO_PEERCRED is read for every client (issue 3 §2), for the log and as the
@@ -95,112 +84,211 @@ void Connection::close() {
 void Connection::log_peer() const {
   ucred peer{};
   socklen_t size = sizeof peer;
-  if (getsockopt(const_cast<UnixSocket&>(socket_).native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0)
+  if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0)
     log(LogLevel::debug, "client ", id_, ": connected, SO_PEERCRED failed: ", errno_text(errno));
   else
     log(LogLevel::debug, "client ", id_, ": connected, pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid);
 }
 
 // ---------------------------------------------------------------------------
-// The idle deadline
+// The fast path
 //
-// --idle-timeout bounds the time a client may take to send a complete
-// request, which also ends clients that trickle a frame byte by byte, and
-// the time a reply may stall because the client does not read it.  The
-// deadline moves on each complete request and each completed write; the
-// timer is only re-armed when it fires, so a busy connection costs no timer
-// operations.  While a request waits for the first seed the wait has its
-// own bound and then a reply to send, so the deadline does not apply.
+// Runs while the coroutine is parked and the socket is in the poller's set
+// for reading.  It answers what the mode can answer at once and writes the
+// replies without blocking; anything else is handed over: the socket leaves
+// the set (nothing more is read until the coroutine has finished) and the
+// coroutine wakes to finish the requests, or to end the connection.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<void> Connection::watch_deadline(std::shared_ptr<Connection> self) {
-  while (self->socket_.is_open()) {
-    self->deadline_timer_.expires_at(self->deadline_);
-    error_code ec;
-    co_await self->deadline_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    auto now = SteadyClock::now();
-    if (!self->socket_.is_open() || now < self->deadline_)
-      continue;
-    if (self->waiting_) {
-      self->deadline_ = now + self->context_.limits.idle_timeout;
-      continue;
-    }
-    log(LogLevel::debug, "client ", self->id_, ": idle timeout, closing");
-    self->close();
+void Connection::ready() {
+  if (interest_ == Interest::write)
+    return wake();
+  if (interest_ != Interest::read || handover_ != Handover::none)
+    return;  // left the set earlier in this batch
+  if (auto input = read_input(); !input)
+    hand_over(Handover::end);
+  else if (!input->empty())
+    answer_input(*input);
+}
+
+void Connection::answer_input(Input input) {
+  if (!session_)
+    session_ = protocol::starts_text_mode(input.front()) ? text_session(*this) : binary_session(*this);
+  pending_ = input;
+  outcome_ = session_->answer_at_once(pending_);
+  if (outcome_ != Answered::yes)
+    return hand_over(Handover::requests);
+  switch (write_at_once()) {
+    case Write::done:
+      out_.release();  // an idle client holds no chunk
+      return;
+    case Write::blocked:
+      return hand_over(Handover::requests);
+    case Write::failed:
+      return hand_over(Handover::end);
   }
 }
 
-void Connection::request_received() { deadline_ = SteadyClock::now() + context_.limits.idle_timeout; }
-
-// ---------------------------------------------------------------------------
-// Reading and writing
-//
-// Reads wait for the socket to become readable and then read without
-// blocking.  Asio's async_read_some would try recv(2) first, and right after
-// a reply that recv fails with EAGAIN on nearly every request: the client
-// has not had the reply yet, let alone sent the next request.
-// ---------------------------------------------------------------------------
-
-asio::awaitable<void> Connection::readable(error_code& ec) {
-  out_.release();  // an idle client holds no chunk
-  if (draining_) {
-    ec = asio::error::operation_aborted;
-    return asio::post(socket_.get_executor(), asio::use_awaitable);
-  }
-  reading_ = true;
-  return socket_.async_wait(UnixSocket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-}
-
-std::optional<Connection::Input> Connection::take_input(error_code ec) {
-  reading_ = false;
-  if (ec)
-    return std::nullopt;
-  std::size_t n = socket_.read_some(asio::buffer(input_), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again)
+// nullopt: the connection ends (end of stream or an error); empty: there was
+// nothing to read after all.
+std::optional<Input> Connection::read_input() {
+  ssize_t n = ::read(fd_, input_.data(), input_.size());
+  if (n > 0)
+    return Input(input_.data(), static_cast<std::size_t>(n));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return Input{};
-  if (ec)
-    return std::nullopt;
-  return Input(input_.data(), n);
+  if (n < 0)
+    log(LogLevel::debug, "client ", id_, ": read: ", errno_text(errno));
+  return std::nullopt;
 }
 
+void Connection::hand_over(Handover handover) {
+  handover_ = handover;
+  watch(Interest::none);
+  wake();
+}
+
+// Only adding to the poller's set can fail, and only on the coroutine's side
+// (which catches what this throws); leaving it cannot.
+void Connection::watch(Interest interest) {
+  if (fd_ < 0 || interest == interest_)
+    return;
+  if (error_code ec = context_.poller.change(fd_, *this, interest_, interest))
+    throw boost::system::system_error(ec, "epoll_ctl");
+  interest_ = interest;
+}
+
+// ---------------------------------------------------------------------------
+// The slow path
+//
+// The coroutine parks until the fast path hands over, finishes the requests
+// the fast path stopped at with co_await, writes, and parks again.  Parking
+// is a wait on wake_ until the idle deadline, which --idle-timeout bounds:
+// the time a client may take to send a complete request (this also ends
+// clients that trickle a frame byte by byte) and the time a reply may stall
+// because the client does not read it.  The deadline moves on each complete
+// request and each completed write without touching the timer, which is
+// only re-armed when it fires: a busy connection costs no timer operations.
+// ---------------------------------------------------------------------------
+
+// (No co_await inside a condition: g++ 12 miscompiles that.)
+asio::awaitable<void> Connection::serve() {
+  for (;;) {
+    const bool requests = co_await handed_over();
+    if (!requests)
+      co_return;
+    Answered answered = outcome_;
+    while (answered == Answered::not_at_once) {
+      answered = co_await session_->answer_next();
+      if (answered == Answered::yes)
+        answered = session_->answer_at_once(pending_);
+    }
+    co_await flush();
+    if (answered == Answered::close)
+      co_return;
+  }
+}
+
+// true: there are requests to finish; false: the connection ends.
+asio::awaitable<bool> Connection::handed_over() {
+  out_.release();  // an idle client holds no chunk
+  handover_ = Handover::none;
+  if (draining_ || fd_ < 0)
+    co_return false;
+  watch(Interest::read);
+  while (handover_ == Handover::none) {
+    if (draining_ || fd_ < 0)
+      co_return false;
+    const bool woken = co_await woken_before_deadline();
+    if (!woken) {
+      log(LogLevel::debug, "client ", id_, ": idle timeout, closing");
+      co_return false;
+    }
+  }
+  co_return handover_ == Handover::requests;
+}
+
+// Whether something woke the coroutine before the idle deadline.  Wakes
+// that find the coroutine running are not lost (woken_).
+asio::awaitable<bool> Connection::woken_before_deadline() {
+  while (!woken_) {
+    if (context_.poller.now() >= deadline_)
+      co_return false;
+    wake_.expires_at(deadline_);
+    error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  woken_ = false;
+  co_return true;
+}
+
+void Connection::wake() {
+  woken_ = true;
+  wake_.cancel();
+}
+
+void Connection::request_received() { deadline_ = context_.poller.now() + context_.limits.idle_timeout; }
+
+// ---------------------------------------------------------------------------
+// Writing
+//
 // A reply almost always fits into the socket buffer, so it is written at once
 // with a non-blocking send; only what does not fit waits for the socket to
-// drain.  That saves a trip through the io_context's queue per request,
-// which is what small-request throughput is made of.
-bool Connection::write_at_once() {
-  if (out_.empty())
-    return true;
+// drain, through the poller.
+// ---------------------------------------------------------------------------
+
+Connection::Write Connection::write_at_once() {
   auto bytes = out_.bytes();
-  error_code ec;
-  sent_ = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
-    throw boost::system::system_error(ec);
-  if (sent_ < bytes.size())
-    return false;
-  written();
-  return true;
+  while (sent_ < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + sent_, bytes.size() - sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0)
+      sent_ += static_cast<std::size_t>(n);
+    else if (errno == EAGAIN)
+      return Write::blocked;
+    else if (errno != EINTR) {
+      write_error_ = errno;
+      return Write::failed;
+    }
+  }
+  if (!bytes.empty())
+    written();
+  return Write::done;
 }
 
 asio::awaitable<void> Connection::flush() {
-  if (!write_at_once())
-    co_await write_rest();
+  for (;;) {
+    switch (write_at_once()) {
+      case Write::done:
+        co_return;
+      case Write::blocked:
+        co_await wait_writable();
+        break;
+      case Write::failed:
+        throw boost::system::system_error(write_error_, boost::system::system_category(), "send");
+    }
+  }
 }
 
-asio::awaitable<void> Connection::write_rest() {
-  auto rest = out_.bytes().subspan(sent_);
-  co_await asio::async_write(socket_, asio::buffer(rest.data(), rest.size()), asio::use_awaitable);
-  written();
+asio::awaitable<void> Connection::wait_writable() {
+  if (fd_ < 0)
+    throw boost::system::system_error(asio::error::operation_aborted, "closed while writing");
+  watch(Interest::write);
+  bool woken = co_await woken_before_deadline();
+  watch(Interest::none);
+  if (!woken)
+    throw boost::system::system_error(asio::error::timed_out, "reply stalled past the idle timeout");
 }
 
 void Connection::written() {
   out_.clear();
-  deadline_ = SteadyClock::now() + context_.limits.idle_timeout;
+  sent_ = 0;
+  deadline_ = context_.poller.now() + context_.limits.idle_timeout;
 }
 
 // Lets every other ready connection run before this one continues: the
-// synchronous write in flush() would otherwise let a bulk reply run through
-// all its chunks in one go.
-asio::awaitable<void> Connection::yield() { co_await asio::post(socket_.get_executor(), asio::use_awaitable); }
+// non-blocking write would otherwise let a bulk reply run through all its
+// chunks in one go.
+asio::awaitable<void> Connection::yield() { co_await asio::post(wake_.get_executor(), asio::use_awaitable); }
 
 // A full chunk has been written: other connections get their turn, as
 // between the chunks of one reply, so that a client pipelining 64 KiB
@@ -302,7 +390,7 @@ void Connection::count_reply(Status status, bool random_request) {
 // arrives earlier waits -- bounded by the idle timeout -- unless it said
 // NONBLOCK; with --require-hwrng or REQUIRE_HWRNG it likewise waits for the
 // hwrng's start-up test and its first mix into the key.  The entropy service
-// cancels wait_timer_ on every change, so waiting costs nothing.
+// cancels the timer the wait is on at every change, so waiting costs nothing.
 // ---------------------------------------------------------------------------
 
 bool Connection::admit_at_once(std::uint16_t flags) {
@@ -332,12 +420,6 @@ asio::awaitable<Status> Connection::wait_for_admission(std::uint16_t flags) {
   const bool require_hwrng = flags & protocol::flags::require_hwrng;
   const bool nonblock = flags & protocol::flags::nonblock;
   const auto until = deadline_;
-  struct WaitingFlag {
-    bool& flag;
-    explicit WaitingFlag(bool& f) : flag(f) { flag = true; }
-    ~WaitingFlag() { flag = false; }
-  } waiting(waiting_);
-
   for (;;) {
     Admission admission = context_.entropy.admission(require_hwrng);
     if (admission == Admission::serve)
@@ -347,10 +429,10 @@ asio::awaitable<Status> Connection::wait_for_admission(std::uint16_t flags) {
     if (nonblock || draining_ || SteadyClock::now() >= until)
       co_return admission == Admission::wait_for_seed ? Status::not_ready : Status::hwrng_unavailable;
     co_await flush();  // earlier replies must not wait with this one
-    wait_timer_.expires_at(until);
-    auto subscription = context_.entropy.subscribe(wait_timer_);
+    wake_.expires_at(until);
+    auto subscription = context_.entropy.subscribe(wake_);
     error_code ec;
-    co_await wait_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 

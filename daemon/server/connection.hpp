@@ -1,21 +1,27 @@
-// One client connection: straight-line C++20 coroutine code (issue 3 §2).
+// One client connection.
+//
+// Two ways to answer, because a 32-byte request is cheap and every step
+// through Asio is not:
+//
+//   The fast path: ready(), called by the ClientPoller when the socket is
+//   readable.  Plain calls: read, decode, answer every request the mode can
+//   answer at once (seeded, the reply fits into the chunk), write without
+//   blocking.  Most requests never leave it.
+//
+//   The slow path: one coroutine per connection (serve()), straight-line
+//   co_await code, parked while the fast path runs.  The fast path hands
+//   over whatever needs a wait -- room in the socket, the first seed, a
+//   reply bigger than a chunk, STATUS, an error reply, the end -- and the
+//   coroutine finishes it and parks again.
 //
 // The first byte decides the mode: an ASCII letter starts the text protocol
 // (text_mode.cpp), anything else goes to the binary decoder (binary_mode.cpp),
 // which answers a byte that is not the magic with BAD_FRAME and closes
-// (PROTOCOL.md §1).  Both modes use what this class provides: reading,
-// replies batched into one OutputBuffer, random payloads streamed chunk by
-// chunk, the wait for the first seed, and the idle deadline.
+// (PROTOCOL.md §1).
 //
 // Errors while writing throw (the client is gone or timed out) and unwind the
-// coroutine to run(), which only logs them; reads report end of stream as
-// "no input", because that is how every healthy connection ends.
-//
-// Why two ways to answer: a coroutine frame, and the trip through Asio that
-// every co_await of one costs, is most of what a 32-byte request would cost.
-// So each mode answers the common case -- seeded, the reply fits into the
-// chunk -- with plain calls (answer_at_once), and only a request that has to
-// wait for room or for the seed goes through the coroutine (answer).
+// coroutine to run(), which only logs them; end of stream is how every
+// healthy connection ends.
 #pragma once
 
 #include <array>
@@ -28,6 +34,7 @@
 
 #include "rngpool/protocol/frame.hpp"
 #include "server/asio.hpp"
+#include "server/client_poller.hpp"
 #include "server/output_buffer.hpp"
 #include "server/server_context.hpp"
 
@@ -37,16 +44,31 @@ class ConnectionSet;
 
 enum class Encoding { raw, hex, base64 };
 
-// How far a mode got with one request.
+// How far a mode got.
 enum class Answered {
-  yes,         // the reply is in out()
-  not_at_once, // answer_at_once() changed nothing: it needs answer()
-  close,       // the reply is in out(); the connection ends after it
+  yes,         // the replies are in out()
+  not_at_once, // stopped at a request only the coroutine can answer
+  close,       // the replies are in out(); the connection ends after them
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+using Input = std::span<const std::uint8_t>;
+
+// A protocol mode on one connection (binary_mode.cpp, text_mode.cpp).
+class Session {
  public:
-  Connection(UnixSocket socket, ServerContext& context, ConnectionSet& set, std::uint64_t id);
+  virtual ~Session() = default;
+  // Answers requests from `input`, in order, with plain calls while it can,
+  // and drops from `input` what it decoded.
+  virtual Answered answer_at_once(Input& input) = 0;
+  // Answers the request answer_at_once() stopped at.
+  virtual asio::awaitable<Answered> answer_next() = 0;
+};
+
+class Connection final : public ClientPoller::Client, public std::enable_shared_from_this<Connection> {
+ public:
+  // Takes ownership of `fd`, a connected Unix stream socket.
+  Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -57,31 +79,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close();
 
   // --- for the protocol modes ---
-  // The loop both modes share: answer every request in what was read, in
-  // order, write the replies in one go, read more.  A Mode has a `decoder`
-  // (feed(), next() -> monostate or a request or an error) and
-  //   Answered answer_at_once(const Result&);            plain calls
-  //   asio::awaitable<Answered> answer(const Result&);   anything else
-  template <typename Mode>
-  asio::awaitable<void> serve_requests(Mode& mode, std::span<const std::uint8_t> input);
   ServerContext& context() { return context_; }
   OutputBuffer& out() { return out_; }
-  // Reading is two calls, so that the loop needs no coroutine of its own:
-  //   error_code ec; co_await readable(ec); auto input = take_input(ec);
-  // take_input() says nullopt when the connection ends (end of stream, an
-  // error, shutdown), and an empty span when there was nothing to read after
-  // all: wait again.
-  using Input = std::span<const std::uint8_t>;
-  asio::awaitable<void> readable(error_code& ec);
-  std::optional<Input> take_input(error_code ec);
   // A complete request arrived: the idle clock restarts.
   void request_received();
   // Writes what out() holds.
   asio::awaitable<void> flush();
-  // flush() in two steps: write what the socket takes at once, and only when
-  // that was not all, wait to write the rest.
-  bool write_at_once();
-  asio::awaitable<void> write_rest();
   // Flushes first when fewer than `n` bytes are left in out().
   asio::awaitable<void> make_room(std::size_t n);
   bool fits(std::size_t n) const { return n <= out_.room(); }
@@ -108,65 +111,84 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void count_reply(protocol::Status status, bool random_request);
 
  private:
+  using Interest = ClientPoller::Interest;
+  enum class Handover { none, requests, end };
+  enum class Write { done, blocked, failed };
+
+  void ready() override;
+  void answer_input(Input input);
+  std::optional<Input> read_input();
+  void hand_over(Handover handover);
+  void watch(Interest interest);
+  void wake();
+
   static asio::awaitable<void> run(std::shared_ptr<Connection> self);
-  static asio::awaitable<void> watch_deadline(std::shared_ptr<Connection> self);
-  asio::awaitable<void> yield();
   asio::awaitable<void> serve();
+  asio::awaitable<bool> handed_over();
+  asio::awaitable<bool> woken_before_deadline();
+  asio::awaitable<void> wait_writable();
+  asio::awaitable<void> yield();
   asio::awaitable<protocol::Status> wait_for_admission(std::uint16_t flags);
-  void log_peer() const;
+  Write write_at_once();
   void written();
+  void log_peer() const;
 
   static constexpr std::size_t kReadSize = 4096;
 
-  UnixSocket socket_;
+  int fd_;
   ServerContext& context_;
   ConnectionSet& set_;
   std::uint64_t id_;
   OutputBuffer out_;
-  asio::steady_timer deadline_timer_;
-  asio::steady_timer wait_timer_;
+  asio::steady_timer wake_;  // every wait of the coroutine; cancel() wakes it
   SteadyClock::time_point deadline_;
-  bool reading_ = false;
-  bool waiting_ = false;
+  Interest interest_ = Interest::none;
+  Handover handover_ = Handover::none;
+  bool woken_ = false;
   bool draining_ = false;
-  std::size_t sent_ = 0;  // of out(), by write_at_once()
+  std::unique_ptr<Session> session_;
+  Input pending_;            // read, not yet decoded: what the coroutine takes over
+  Answered outcome_ = Answered::yes;  // where the fast path stopped
+  std::size_t sent_ = 0;     // of out()
+  int write_error_ = 0;
   std::array<std::uint8_t, kReadSize> input_;
 };
 
 // ---------------------------------------------------------------------------
-// The request loop
+// Modes as sessions
 //
-// One coroutine frame for the life of the connection: a request answered at
-// once costs no co_await, and a batch whose replies the socket takes at once
-// costs one: the wait for the next requests.
+// A Mode has a `decoder` (feed(), next() -> monostate or a request or an
+// error) and
+//   Answered answer_at_once(const Result&);            plain calls
+//   asio::awaitable<Answered> answer(const Result&);   anything else
+// ModeSession is the loop both modes share.
 // ---------------------------------------------------------------------------
 
 template <typename Mode>
-asio::awaitable<void> Connection::serve_requests(Mode& mode, std::span<const std::uint8_t> input) {
-  for (;;) {
-    if (!input.empty())
-      input = input.subspan(mode.decoder.feed(input));
-    auto next = mode.decoder.next();
-    if (std::holds_alternative<std::monostate>(next)) {  // all read is answered
-      if (!write_at_once())
-        co_await write_rest();
-      error_code ec;
-      co_await readable(ec);
-      auto more = take_input(ec);
-      if (!more)
-        co_return;
-      input = *more;
-      continue;
-    }
-    request_received();
-    Answered answered = mode.answer_at_once(next);
-    if (answered == Answered::not_at_once)
-      answered = co_await mode.answer(next);
-    if (answered == Answered::close) {
-      co_await flush();
-      co_return;
+class ModeSession final : public Session {
+ public:
+  explicit ModeSession(Connection& connection) : connection_(connection), mode_{connection, {}} {}
+
+  Answered answer_at_once(Input& input) override {
+    for (;;) {
+      if (!input.empty())
+        input = input.subspan(mode_.decoder.feed(input));
+      next_ = mode_.decoder.next();
+      if (std::holds_alternative<std::monostate>(next_))  // all read is answered
+        return Answered::yes;
+      connection_.request_received();
+      Answered answered = mode_.answer_at_once(next_);
+      if (answered != Answered::yes)
+        return answered;
     }
   }
-}
+
+  asio::awaitable<Answered> answer_next() override { return mode_.answer(next_); }
+
+ private:
+  Connection& connection_;
+  Mode mode_;
+  decltype(mode_.decoder.next()) next_;
+};
 
 }  // namespace rngpool::server

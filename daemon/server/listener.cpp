@@ -174,8 +174,14 @@ void Listener::take(UnixSocket socket) {
           stats.connections_refused, " connection(s) refused so far");
     return;  // closed as `socket` goes out of scope
   }
+  error_code ec;
+  int fd = socket.release(ec);  // the connection serves it through the ClientPoller, not Asio's reactor
+  if (ec) {
+    log(LogLevel::warning, "cannot take over an accepted socket: ", ec.message());
+    return;
+  }
   ++stats.connections_accepted;
-  Connection::start(std::make_shared<Connection>(std::move(socket), context_, connections_, next_id_++));
+  Connection::start(std::make_shared<Connection>(fd, context_, connections_, next_id_++));
 }
 
 }  // namespace rngpool::server

@@ -66,8 +66,9 @@ int serve(const Options& options) {
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   ServerStats stats;
   ChunkPool chunks;
+  ClientPoller poller(io.get_executor());
   EntropyService entropy(io.get_executor(), entropy_config(options));
-  ServerContext context{entropy, stats, chunks, server_limits(options)};
+  ServerContext context{entropy, stats, chunks, poller, server_limits(options)};
   ConnectionSet connections(io.get_executor(), stats);
   Listener listener(io.get_executor(), options, context, connections);
   SystemdGlue systemd(io.get_executor(), context);

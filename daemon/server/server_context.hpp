@@ -1,5 +1,5 @@
-// What every connection shares: the entropy service, the limits it enforces
-// and the counters STATUS reports.  One instance, owned by main(), used only
+// What every connection shares: the entropy service, the limits it enforces,
+// the counters STATUS reports, output chunks and the poller.  One instance, owned by main(), used only
 // on the io thread.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "server/asio.hpp"
+#include "server/client_poller.hpp"
 #include "server/entropy_service.hpp"
 #include "server/output_buffer.hpp"
 
@@ -32,6 +33,7 @@ struct ServerContext {
   EntropyService& entropy;
   ServerStats& stats;
   ChunkPool& chunks;
+  ClientPoller& poller;
   ServerLimits limits;
 };
 

@@ -137,9 +137,8 @@ struct TextMode {
 
 }  // namespace
 
-asio::awaitable<void> serve_text(Connection& connection, std::span<const std::uint8_t> first) {
-  TextMode mode{connection, {}};
-  co_await connection.serve_requests(mode, first);
+std::unique_ptr<Session> text_session(Connection& connection) {
+  return std::make_unique<ModeSession<TextMode>>(connection);
 }
 
 }  // namespace rngpool::server

@@ -140,3 +140,46 @@ TEST_CASE("clients that never read their 1 MiB reply", "[hostile]") {
   }
   CHECK(status_number(status_report(daemon.socket_path()), "clients_connected") >= 52);
 }
+
+// The daemon watches client sockets in a level-triggered epoll set
+// (daemon/server/client_poller.hpp), where one socket reported ready but not
+// served would be reported again on every wake-up: a busy loop.  So every way
+// a connection can wait -- idle, mid-frame, behind an unread reply, for the
+// hwrng -- and a peer that goes away in each, must leave the daemon idle.
+TEST_CASE("connections waiting in every state cost no CPU", "[hostile]") {
+  // 128 bytes/s: the hwrng's 1024-byte start-up test takes 8 s, so
+  // REQUIRE_HWRNG requests wait for that long.
+  TempDir dir("rngpool-waiting");
+  FifoFeeder slow(dir.path() / "hwrng", FifoFeeder::random_bytes(), 250ms, 32);
+  TestDaemon daemon({.hwrng = HwrngFeed::path, .hwrng_path = slow.path()});
+
+  std::vector<RawSocket> idle, trickling, stalled, waiting;
+  auto ping = protocol::encode_request(Opcode::ping, 1);
+  auto two_mib = protocol::encode_get_random(1, 1 << 20);
+  append(two_mib, protocol::encode_get_random(2, 1 << 20));
+  for (int i = 0; i < 32; ++i) idle.emplace_back(daemon.socket_path());
+  for (int i = 0; i < 8; ++i) {
+    trickling.emplace_back(daemon.socket_path()).send_all(std::span(ping).first(5));
+    stalled.emplace_back(daemon.socket_path()).send_all(two_mib);
+    waiting.emplace_back(daemon.socket_path())
+        .send_all(protocol::encode_get_random(3, 32, protocol::flags::require_hwrng));
+  }
+  std::this_thread::sleep_for(300ms);  // every request has reached its wait
+  // Half the stalled and half the waiting clients go away mid-wait.
+  stalled.erase(stalled.begin() + 4, stalled.end());
+  waiting.erase(waiting.begin() + 4, waiting.end());
+  TestConnection watcher(daemon.socket_path());
+  // A stalled client's departure shows at once (the write fails); a waiting
+  // one's only when its wait ends and the reply is written.
+  const std::size_t expected = 32 + 8 + 4 + 8 + 1;
+  REQUIRE(eventually([&] { return status_number(status_report(watcher), "clients_connected") == expected; }));
+
+  const double before = cpu_seconds(daemon.pid());
+  std::this_thread::sleep_for(1s);
+  const double used = cpu_seconds(daemon.pid()) - before;
+  auto report = status_report(watcher);
+  INFO("daemon CPU over 1 s: " << used << " s; " << protocol::format_status_report(report) << daemon.log());
+  CHECK(status_value(report, "hwrng_state") == "startup");  // the waiting requests were still waiting
+  CHECK(used < 0.2);  // a busy loop would take the whole second
+  CHECK(get_random(watcher, 1000).payload.size() == 1000);
+}
