@@ -105,10 +105,15 @@ void Connection::ready() {
     return wake();
   if (interest_ != Interest::read || handover_ != Handover::none)
     return;  // left the set earlier in this batch
-  if (auto input = read_input(); !input)
+  try {
+    if (auto input = read_input(); !input)
+      hand_over(Handover::end);
+    else if (!input->empty())
+      answer_input(*input);
+  } catch (const std::exception& e) {  // what run() would catch on the slow path
+    log(LogLevel::error, "client ", id_, ": internal error: ", e.what());
     hand_over(Handover::end);
-  else if (!input->empty())
-    answer_input(*input);
+  }
 }
 
 void Connection::answer_input(Input input) {
