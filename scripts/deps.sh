@@ -4,7 +4,7 @@ rngpool_packages=(
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev libsystemd-dev libssl-dev
   catch2
-  systemd netcat-openbsd socat
+  systemd netcat-openbsd socat groff-base
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   rng-tools5 wamerican
 )
