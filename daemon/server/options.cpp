@@ -61,14 +61,14 @@ std::uint64_t integer_in(std::string_view option, std::string_view text, std::ui
   return *value;
 }
 
-// A byte count, optionally with a binary K or M suffix ("64K", "1M").
+// A byte count, optionally with a binary K or M suffix in either case ("64K", "1m").
 std::uint32_t byte_count_in(std::string_view option, std::string_view text, std::uint32_t min,
                             std::uint32_t max) {
   std::uint64_t scale = 1;
   std::string_view digits = text;
   if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'k'))
     scale = 1024;
-  if (!digits.empty() && digits.back() == 'M')
+  if (!digits.empty() && (digits.back() == 'M' || digits.back() == 'm'))
     scale = 1024 * 1024;
   if (scale != 1)
     digits.remove_suffix(1);

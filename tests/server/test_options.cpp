@@ -82,6 +82,8 @@ TEST_CASE("range boundaries", "[server][options]") {
   CHECK(refused({"--hwrng-entropy", "8.001"}).code == 2);
   CHECK(refused({"--hwrng-entropy", "0"}).code == 2);
   CHECK(parsed({"--max-request", "256M"}).max_request == 256u << 20);
+  CHECK(parsed({"--max-request", "2m"}).max_request == 2u << 20);  // either case, as for K
+  CHECK(parsed({"--max-request", "3k"}).max_request == 3u << 10);
   CHECK(refused({"--max-request", "268435457"}).code == 2);
   CHECK(parsed({"--max-request", "1"}).max_request == 1);
   CHECK(parsed({"--max-connections", "65536"}).max_connections == 65536);
