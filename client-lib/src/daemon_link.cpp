@@ -38,7 +38,11 @@ static ClientOptions resolved(ClientOptions options) {
 }
 
 DaemonLink::DaemonLink(ClientOptions options)
-    : options_(resolved(std::move(options))), max_piece_(kMaxPiece) {}
+    : options_(resolved(std::move(options))), max_piece_(kMaxPiece) {
+  enlist();  // last: a fork may lock mutex_ from here on
+}
+
+DaemonLink::~DaemonLink() { delist(); }  // first: a fork may be holding mutex_
 
 static std::uint16_t wire_flags(RequestFlags flags) {
   std::uint16_t wire = 0;
@@ -53,8 +57,10 @@ static std::uint16_t wire_flags(RequestFlags flags) {
 //
 // Lazy: nothing happens until the first request.  Fork-safe: a connection
 // opened by another process (our parent, before fork()) is closed without a
-// byte written to it, because the parent may be mid-exchange on it and the
-// two would read each other's replies, i.e. share random bytes.
+// byte written to it, because the parent goes on using it and the two would
+// read each other's replies, i.e. share random bytes.  fork() clears owner_
+// in the child (daemon_link_fork.cpp); comparing with getpid() also catches
+// children made without the fork handlers (_Fork, a raw clone).
 // ---------------------------------------------------------------------------
 
 void DaemonLink::ensure_connected() {
@@ -145,7 +151,7 @@ void DaemonLink::refuse(const proto::Header& header) {
 // ---------------------------------------------------------------------------
 
 std::size_t DaemonLink::fill_piece(std::span<std::uint8_t> out, std::uint16_t flags) {
-  std::lock_guard lock(mutex_);
+  const auto lock = lock_for_exchange();
   for (;;) {
     const std::size_t piece = std::min(out.size(), max_piece_);
     const std::uint32_t id = next_id_++;
@@ -180,7 +186,7 @@ void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
 // ---------------------------------------------------------------------------
 
 StatusReport DaemonLink::status() {
-  std::lock_guard lock(mutex_);
+  const auto lock = lock_for_exchange();
   const std::uint32_t id = next_id_++;
   const auto header = send_and_read_header(proto::encode_request(proto::Opcode::status, id), id);
   if (header.status != proto::Status::ok) refuse(header);
@@ -191,7 +197,7 @@ StatusReport DaemonLink::status() {
 }
 
 std::chrono::nanoseconds DaemonLink::ping() {
-  std::lock_guard lock(mutex_);
+  const auto lock = lock_for_exchange();
   const auto start = std::chrono::steady_clock::now();
   const std::uint32_t id = next_id_++;
   const auto header = send_and_read_header(proto::encode_request(proto::Opcode::ping, id), id);

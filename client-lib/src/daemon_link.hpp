@@ -1,4 +1,7 @@
 // DaemonLink: one client's connection to rngpoold, shared by its threads.
+//
+// Every live DaemonLink is on a process-wide list that fork() locks (see
+// daemon_link_fork.cpp), so no child inherits its mutex held mid-request.
 #pragma once
 
 #include "socket.hpp"
@@ -14,6 +17,9 @@ namespace rngpool::detail {
 class DaemonLink final : public Client::State {
  public:
   explicit DaemonLink(ClientOptions options);
+  ~DaemonLink() override;
+  DaemonLink(const DaemonLink&) = delete;
+  DaemonLink& operator=(const DaemonLink&) = delete;
 
   const std::string& socket_path() const noexcept override { return options_.socket_path; }
   void fill(std::span<std::uint8_t> out, RequestFlags flags) override;
@@ -31,13 +37,25 @@ class DaemonLink final : public Client::State {
   [[noreturn]] void refuse(const protocol::Header& header);
   void ensure_connected();
 
+  // fork() safety (daemon_link_fork.cpp)
+  void enlist();
+  void delist() noexcept;
+  std::unique_lock<std::mutex> lock_for_exchange();  // mutex_, after any fork under way
+  static int install_fork_handlers() noexcept;
+  static const int fork_handlers_;
+  static void before_fork() noexcept;
+  static void after_fork_in_parent() noexcept;
+  static void after_fork_in_child() noexcept;
+
   const ClientOptions options_;
   std::mutex mutex_;  // one request/reply exchange at a time on socket_
   Socket socket_;
-  pid_t owner_ = 0;   // the process that opened socket_
+  pid_t owner_ = 0;   // the process that opened socket_; 0 after a fork: not this one
   bool used_ = false;  // socket_ has carried a complete exchange
   std::uint32_t next_id_ = 1;
   std::size_t max_piece_;  // largest GET_RANDOM the daemon accepted so far
+  DaemonLink* earlier_ = nullptr;  // neighbours on the list of live links
+  DaemonLink* later_ = nullptr;
 };
 
 std::string resolve_socket_path(std::string path);

@@ -1,15 +1,28 @@
 // The process-wide default client behind the free functions.
 //
-// Made on first use (thread-safe, as any function-local static) and never
-// destroyed, so a free function called from another static's destructor
-// still works.
+// Made on first use and never destroyed, so a free function called from
+// another static's destructor still works.  Made without a lock or a static's
+// guard: a thread that another thread's fork() catches halfway through making
+// it does not exist in the child, and a guard it left "in progress" would
+// keep the child's first call waiting forever.  When two threads race, one
+// client is kept and the other, never used, is destroyed.
 #include "rngpool/secrets.hpp"
+
+#include <atomic>
+#include <memory>
 
 namespace rngpool {
 
 Client& default_client() {
-  static Client* const client = new Client();
-  return *client;
+  static constinit std::atomic<Client*> made{nullptr};
+  if (Client* client = made.load(std::memory_order_acquire)) return *client;
+  auto fresh = std::make_unique<Client>();
+  Client* first = nullptr;
+  if (made.compare_exchange_strong(first, fresh.get(), std::memory_order_acq_rel,
+                                   std::memory_order_acquire)) {
+    return *fresh.release();
+  }
+  return *first;
 }
 
 std::vector<std::uint8_t> token_bytes(std::size_t nbytes) { return default_client().token_bytes(nbytes); }

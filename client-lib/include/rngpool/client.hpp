@@ -6,6 +6,15 @@
 // fork() the child opens its own connection: two processes never read from
 // one stream, so they never share bytes.
 //
+// fork() may be called while other threads use clients: it first waits for
+// the requests they have in flight (a request to an unresponsive daemon
+// delays it by up to its client's timeouts, 30 s of silence by default) and
+// holds back new ones until it returns, so no child inherits a connection
+// locked mid-request.  A child made without the pthread_atfork handlers
+// (_Fork(), a raw clone()) still drops the inherited connection, but gets no
+// such wait.  A Client over a ByteSource has no lock of its own: making the
+// source fork-safe is its owner's business.
+//
 // Every call asks the daemon for fresh bytes; nothing random is cached between
 // calls.  Composite calls (shuffle, sample, password, ...) fetch a batch once
 // and wipe it when they return.

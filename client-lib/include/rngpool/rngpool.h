@@ -2,7 +2,10 @@
  *
  * Every function returns 0 or a negative RNGPOOL_E_* code; no exception ever
  * crosses this boundary.  A handle may be shared between threads.  After
- * fork() the child's calls open a fresh connection by themselves.
+ * fork() the child's calls open a fresh connection by themselves; fork()
+ * first waits for calls other threads have in flight (one to an unresponsive
+ * daemon for up to its timeouts), so a child never finds a handle locked
+ * mid-call.
  * rngpool_strerror() names a code; rngpool_last_error() gives the calling
  * thread's most recent message, written for a person ("cannot connect to
  * ...: No such file or directory — is rngpoold running?").
