@@ -392,11 +392,21 @@ void Connection::count_reply(Status status, bool random_request) {
 // Admission
 //
 // Nothing is served before the first seed (issue 3 §2).  A request that
-// arrives earlier waits -- bounded by the idle timeout -- unless it said
-// NONBLOCK; with --require-hwrng or REQUIRE_HWRNG it likewise waits for the
-// hwrng's start-up test and its first mix into the key.  The entropy service
-// cancels the timer the wait is on at every change, so waiting costs nothing.
+// arrives earlier waits unless it said NONBLOCK; with --require-hwrng or
+// REQUIRE_HWRNG it likewise waits for the hwrng's start-up test and its
+// first mix into the key.  The entropy service cancels the timer the wait is
+// on at every change, so waiting costs nothing.
+//
+// A wait lasts at most kMaxAdmissionWait, or the idle timeout when that is
+// shorter (PROTOCOL.md §5.1).  A healthy hwrng passes its start-up test in
+// milliseconds, so one still in it after seconds will not be ready soon; and
+// a client's reply timeout (librngpool: 30 s of silence) must not run out
+// first, or the client reports a dead daemon instead of the refusal.
 // ---------------------------------------------------------------------------
+
+namespace {
+constexpr std::chrono::seconds kMaxAdmissionWait{10};
+}  // namespace
 
 bool Connection::admit_at_once(std::uint16_t flags) {
   if (context_.entropy.admission(flags & protocol::flags::require_hwrng) != Admission::serve)
@@ -415,7 +425,8 @@ asio::awaitable<Status> Connection::admit(std::uint16_t flags) {
 
 std::string Connection::refusal(Status status) const {
   if (status == Status::not_ready)
-    return "not seeded yet: waited for the kernel RNG until the idle timeout, or NONBLOCK";
+    return "not seeded yet: the kernel RNG is not ready (waited " + std::to_string(kMaxAdmissionWait.count()) +
+           " s or the idle timeout, or NONBLOCK)";
   return "hwrng " + std::string(core::to_string(context_.entropy.hwrng_state())) +
          (context_.entropy.pool().hwrng_in_key() ? "" : ", not in the key yet") +
          ", and the hwrng is required";
@@ -424,7 +435,7 @@ std::string Connection::refusal(Status status) const {
 asio::awaitable<Status> Connection::wait_for_admission(std::uint16_t flags) {
   const bool require_hwrng = flags & protocol::flags::require_hwrng;
   const bool nonblock = flags & protocol::flags::nonblock;
-  const auto until = deadline_;
+  const auto until = std::min(deadline_, context_.poller.now() + kMaxAdmissionWait);
   for (;;) {
     Admission admission = context_.entropy.admission(require_hwrng);
     if (admission == Admission::serve)

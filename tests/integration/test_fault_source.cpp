@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <thread>
 
 using namespace rngpool;
@@ -126,6 +127,36 @@ TEST_CASE("a slow source completes start-up later, and REQUIRE_HWRNG waits for i
   CHECK(served.header.status == Status::ok);
   CHECK(served.header.request_id == 9);
   CHECK(served.payload.size() == 32);
+}
+
+// PROTOCOL.md §5.1: a wait for the hwrng lasts at most 10 s, whatever the
+// idle timeout (60 s here), so a client with a 30 s reply timeout hears the
+// refusal instead of reporting a dead daemon.
+TEST_CASE("REQUIRE_HWRNG waits at most 10 s for a start-up that does not come", "[fault][hwrng]") {
+  TempDir dir("rngpool-silent");
+  FifoFeeder silent(dir.path() / "hwrng", FifoFeeder::random_bytes(), std::chrono::hours(1));
+  TestDaemon daemon(reading(silent.path()));
+  const std::string cli = rngpool_cli_path();
+  REQUIRE_FALSE(cli.empty());
+  auto from_cli = std::async(std::launch::async, [&] {
+    return run_command(shell_quote(cli) + " --socket " + shell_quote(daemon.socket_path()) + " --require-hwrng hex 8");
+  });
+
+  TestConnection insisting(daemon.socket_path(), 30s);
+  const auto start = std::chrono::steady_clock::now();
+  auto reply = get_random(insisting, 32, protocol::flags::require_hwrng);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  INFO(reply.payload_text() << "\n" << daemon.log());
+  CHECK(reply.header.status == Status::hwrng_unavailable);
+  CHECK_THAT(reply.payload_text(), Catch::Contains("startup"));
+  CHECK(waited >= 9s);
+  CHECK(waited < 20s);
+  CHECK(ping(insisting).header.status == Status::ok);  // refused, not closed
+
+  auto result = from_cli.get();
+  INFO("rngpool: exit " << result.exit_code << ", stderr: " << result.err);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("HWRNG_UNAVAILABLE"));
 }
 
 TEST_CASE("end of file: the hwrng is exhausted", "[fault][hwrng]") {
