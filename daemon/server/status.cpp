@@ -40,6 +40,7 @@ protocol::StatusReport status_report(const ServerContext& context) {
 
   return {
       {"state", text(to_string(entropy.state()))},
+      {"health", health_line(entropy)},
       {"hwrng", text(hwrng.empty() ? std::string("none") : hwrng)},
       {"hwrng_state", text(core::to_string(entropy.hwrng_state()))},
       {"hwrng_entropy_per_byte", text(entropy.health().entropy_per_byte())},

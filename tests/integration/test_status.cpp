@@ -1,16 +1,17 @@
 // STATUS: every key the protocol promises, and health cutoffs equal to the core's.
 #include "core/health.hpp"
-#include "rngpool/test/support.hpp"
+#include "robustness_support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace rngpool;
 using namespace rngpool::test;
+using rngpool::test::robustness::health;
 
 namespace {
 
 constexpr const char* kRequiredKeys[] = {
-    "state",          "hwrng",          "hwrng_state",     "hwrng_entropy_per_byte", "rct_cutoff_intermittent",
+    "state",          "health",         "hwrng",          "hwrng_state",     "hwrng_entropy_per_byte", "rct_cutoff_intermittent",
     "rct_cutoff_permanent", "apt_cutoff_intermittent", "apt_cutoff_permanent", "apt_window",
     "hwrng_bytes_tested",   "hwrng_bytes_used",        "rct_failures",         "apt_failures",
     "reseeds",        "requests_served", "bytes_served",    "clients_connected",      "uptime_s",
@@ -38,6 +39,18 @@ TEST_CASE("STATUS has every documented key", "[status]") {
   }
   CHECK(status_value(report, "version") == RNGPOOL_VERSION);
   CHECK(status_value(report, "hwrng") == (daemon.dir() / "hwrng").native());
+}
+
+// librngpool's health() reads the key, so it must say what HEALTH says.
+TEST_CASE("STATUS health is the verdict the text command HEALTH gives", "[status]") {
+  TestDaemon healthy;
+  CHECK(status_value(status_report(healthy.socket_path()), "health") == "OK");
+  CHECK(health(healthy.socket_path()) == "OK");
+
+  TestDaemon without_hwrng({.hwrng = HwrngFeed::none});
+  const auto verdict = status_value(status_report(without_hwrng.socket_path()), "health");
+  CHECK_THAT(verdict, Catch::StartsWith("DEGRADED hwrng absent"));
+  CHECK(verdict == health(without_hwrng.socket_path()));
 }
 
 TEST_CASE("STATUS cutoffs are the core's for the default entropy", "[status]") {
