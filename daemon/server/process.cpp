@@ -38,8 +38,11 @@ void raise_fd_limit(std::size_t connections) {
   rlim_t wanted = static_cast<rlim_t>(connections) + kSpareFds;
   if (limit.rlim_cur >= wanted)
     return;
-  limit.rlim_cur = std::min(wanted, limit.rlim_max);
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted)
+  rlimit raised = limit;
+  raised.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+    limit = raised;
+  if (limit.rlim_cur < wanted)
     log(LogLevel::warning, "file descriptor limit ", limit.rlim_cur, " is below the ", wanted,
         " that --max-connections ", connections, " needs; excess clients will be refused");
 }
