@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
 
 using namespace rngpool::test;
 namespace fs = std::filesystem;
@@ -114,6 +116,39 @@ TEST_CASE("client: a C program compiled as C uses rngpool.h", "[client][c]") {
   INFO(result.out << result.err);
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("cannot connect to rngpoold | cannot connect to /nonexistent/rngpool.sock"));
+}
+
+// README's "Using it from code" block, as a reader would paste it into main().
+TEST_CASE("client: the README's code example compiles and runs", "[client][readme]") {
+  const fs::path library = kBuildDir / "client-lib" / "librngpool.so";
+  REQUIRE(fs::exists(library));
+  std::ifstream in(kSourceDir / "README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto open = readme.find("```cpp\n", readme.find("## Using it from code"));
+  REQUIRE(open != std::string::npos);
+  const auto close = readme.find("```", open + 7);
+  REQUIRE(close != std::string::npos);
+  std::string snippet = readme.substr(open + 7, close - open - 7);
+  const auto includes_end = snippet.rfind("#include");
+  const auto body_start = snippet.find('\n', includes_end) + 1;
+  const std::string program = snippet.substr(0, body_start) + "#include <iostream>\nint main() {\n" +
+                              snippet.substr(body_start) +
+                              "  std::cout << session << ' ' << key.size() << ' ' << die << ' ' << pw << '\\n';\n}\n";
+
+  TestDaemon daemon;
+  TempDir dir("rngpool-readme");
+  write_file(dir.path() / "main.cpp", program);
+  const fs::path binary = dir.path() / "example";
+  build_step("g++ -std=c++20 -Wall -Wextra -Werror" + sanitizer_flags() + " -I" +
+             shell_quote((kSourceDir / "client-lib" / "include").native()) + " " +
+             shell_quote((dir.path() / "main.cpp").native()) + " -o " + shell_quote(binary.native()) + " -L" +
+             shell_quote(library.parent_path().native()) + " -lrngpool -Wl,-rpath," +
+             shell_quote(library.parent_path().native()));
+  const CommandResult result =
+      run_command("RNGPOOL_SOCKET=" + shell_quote(daemon.socket_path()) + " " + shell_quote(binary.native()));
+  INFO(program << "\n" << result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(std::regex_match(result.out, std::regex("[A-Za-z0-9_-]{43} 32 [1-6] \\S{20}\n")));
 }
 
 TEST_CASE("client: the installed package builds a consumer with find_package(rngpool)", "[client][install]") {
