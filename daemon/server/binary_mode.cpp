@@ -78,13 +78,14 @@ asio::awaitable<void> answer_ping(Connection& connection, const protocol::Reques
 //
 // GET_RANDOM from a seeded daemon whose reply fits into what is left of the
 // chunk, and PING: the requests a busy client sends, answered without a
-// coroutine.  Anything else -- errors, STATUS, waiting for the seed or for
-// room -- goes the general way, which says the same in more steps.
+// coroutine.  Anything else -- errors (PERMISSION_DENIED among them), STATUS,
+// waiting for the seed or for room -- goes the general way, which says the
+// same in more steps.
 // ---------------------------------------------------------------------------
 
 bool get_random_at_once(Connection& connection, const protocol::Request& request) {
-  if (connection.too_large(request.count) || !connection.fits(protocol::kHeaderSize + request.count) ||
-      !connection.admit_at_once(request.header.flags))
+  if (!connection.allowed() || connection.too_large(request.count) ||
+      !connection.fits(protocol::kHeaderSize + request.count) || !connection.admit_at_once(request.header.flags))
     return false;
   append_header(connection.out(), protocol::reply_header(Opcode::get_random, request.header.request_id,
                                                          Status::ok, request.count));
@@ -106,7 +107,14 @@ bool ping_at_once(Connection& connection, const protocol::Request& request) {
 // Requests are answered in order (PROTOCOL.md §9).  A fatal decode error is
 // answered and ends the connection: after it the daemon cannot tell where
 // the next frame starts.
+//
+// A client --allow-user/--allow-group leaves out gets PERMISSION_DENIED for
+// every opcode but PING (PROTOCOL.md §6.1), before any other check, so a
+// refused client learns nothing but that the daemon is alive.  An opcode
+// added later is refused too until someone decides otherwise.
 // ---------------------------------------------------------------------------
+
+bool needs_permission(Opcode opcode) { return opcode != Opcode::ping; }
 
 struct BinaryMode {
   Connection& connection;
@@ -134,6 +142,11 @@ struct BinaryMode {
   }
 
   asio::awaitable<void> answer_request(const protocol::Request& request) {
+    if (needs_permission(request.opcode) && !connection.allowed()) {
+      co_await reply_error(connection, request.header.opcode, request.header.request_id,
+                           Status::permission_denied, connection.permission_denied());
+      co_return;
+    }
     switch (request.opcode) {
       case Opcode::get_random:
         co_await answer_get_random(connection, request);

@@ -47,7 +47,7 @@ Connection::~Connection() {
 void Connection::start(const std::shared_ptr<Connection>& connection) {
   ::fcntl(connection->fd_, F_SETFL, ::fcntl(connection->fd_, F_GETFL) | O_NONBLOCK);
   connection->set_.add(*connection);
-  connection->log_peer();
+  connection->identify_peer();
   asio::co_spawn(connection->wake_.get_executor(), run(connection), asio::detached);
 }
 
@@ -79,16 +79,34 @@ void Connection::close() {
   wake();
 }
 
-// SO_PEERCRED is read for every client (issue 3 §2), for the log and as the
-// hook a PERMISSION_DENIED policy would use.
-void Connection::log_peer() const {
+// ---------------------------------------------------------------------------
+// Who the client is
+//
+// SO_PEERCRED is read for every client (issue 3 §2), for the log and for
+// --allow-user/--allow-group (PROTOCOL.md §6.1).  This is the one place that
+// reads credentials: whether the client may ask is decided here, once, so
+// the protocol modes only read allowed_.  Credentials that cannot be read
+// refuse the client when a list is set: an access list must fail closed.
+// ---------------------------------------------------------------------------
+
+void Connection::identify_peer() {
+  const AccessPolicy& policy = context_.access;
   ucred peer{};
   socklen_t size = sizeof peer;
-  if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0)
-    log(LogLevel::debug, "client ", id_, ": connected, SO_PEERCRED failed: ", errno_text(errno));
-  else
-    log(LogLevel::debug, "client ", id_, ": connected, pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid);
+  if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+    allowed_ = !policy.restricts();
+    log(LogLevel::debug, "client ", id_, ": connected, SO_PEERCRED failed: ", errno_text(errno),
+        allowed_ ? "" : "; refused: --allow-user/--allow-group is set");
+    return;
+  }
+  peer_uid_ = peer.uid;
+  const AccessDecision decision = decide_access(policy, peer, [this] { return peer_groups(fd_); });
+  allowed_ = decision.allowed();
+  log(LogLevel::debug, "client ", id_, ": connected, pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid, ", ",
+      decision);
 }
+
+std::string Connection::permission_denied() const { return permission_denied_message(peer_uid_); }
 
 // ---------------------------------------------------------------------------
 // The fast path

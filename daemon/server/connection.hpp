@@ -109,6 +109,11 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   void append_random(std::size_t count, Encoding encoding);
   // Counts a reply for STATUS.
   void count_reply(protocol::Status status, bool random_request);
+  // Whether --allow-user/--allow-group let this client ask for more than
+  // PING (PROTOCOL.md §6.1); decided once, when it connected.
+  bool allowed() const { return allowed_; }
+  // The PERMISSION_DENIED message for a client allowed() refuses.
+  std::string permission_denied() const;
 
  private:
   using Interest = ClientPoller::Interest;
@@ -131,7 +136,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   asio::awaitable<protocol::Status> wait_for_admission(std::uint16_t flags);
   Write write_at_once();
   void written();
-  void log_peer() const;
+  void identify_peer();
 
   static constexpr std::size_t kReadSize = 4096;
 
@@ -146,6 +151,8 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   Handover handover_ = Handover::none;
   bool woken_ = false;
   bool draining_ = false;
+  bool allowed_ = true;
+  std::optional<uid_t> peer_uid_;  // SO_PEERCRED, when it could be read
   std::unique_ptr<Session> session_;
   Input pending_;            // read, not yet decoded: what the coroutine takes over
   Answered outcome_ = Answered::yes;  // where the fast path stopped

@@ -68,7 +68,7 @@ int serve(const Options& options) {
   ChunkPool chunks;
   ClientPoller poller(io.get_executor());
   EntropyService entropy(io.get_executor(), entropy_config(options));
-  ServerContext context{entropy, stats, chunks, poller, server_limits(options)};
+  ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};
   ConnectionSet connections(io.get_executor(), stats);
   Listener listener(io.get_executor(), options, context, connections);
   SystemdGlue systemd(io.get_executor(), context);
@@ -83,11 +83,16 @@ int serve(const Options& options) {
   log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", listener.description(), ", hwrng ",
       options.hwrng_path.empty() ? std::string("none") : options.hwrng_path,
       options.require_hwrng ? " (required)" : "", ", H = ", options.hwrng_entropy, " bits/byte");
+  if (options.access.restricts())
+    log(LogLevel::info, "only clients in --allow-user (", options.access.users.size(), " listed) or --allow-group (",
+        options.access.groups.size(), " listed) may ask for more than PING");
   systemd.start();
   entropy.start();
   listener.start();
   io.run();
-  log(LogLevel::info, "stopped");
+  // The totals stay readable after the last STATUS, and by whoever reads
+  // the journal when --allow-user/--allow-group keeps them from asking.
+  log(LogLevel::info, "stopped (requests: ", stats.requests_served, " served, ", stats.requests_refused, " refused)");
   return 0;
 }
 

@@ -128,6 +128,94 @@ LogLevel log_level_in(std::string_view option, std::string_view text) {
 }
 
 // ---------------------------------------------------------------------------
+// Access lists
+//
+// --allow-user and --allow-group take names as an administrator writes them,
+// or numeric ids as they are, separated by commas (spaces around them are
+// fine: a config file line invites them).  A name that resolves to nothing
+// stops the daemon like any bad value: a typo would otherwise lock out the
+// very clients it was meant to let in, and show only when they complain.
+// So does an id the daemon's user namespace cannot tell apart
+// (access_policy.hpp).
+// ---------------------------------------------------------------------------
+
+struct IdList {
+  IdKind kind;
+  const char* accepted;  // what refuse() says the option takes
+  const char* id_name;   // "uid" or "gid"
+};
+
+constexpr IdList kUsers{IdKind::user, "names of existing users or numeric uids, separated by commas", "uid"};
+constexpr IdList kGroups{IdKind::group, "names of existing groups or numeric gids, separated by commas", "gid"};
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+std::vector<std::string_view> comma_separated(std::string_view text) {
+  std::vector<std::string_view> items;
+  for (;;) {
+    const auto comma = text.find(',');
+    items.push_back(trimmed(text.substr(0, comma)));
+    if (comma == std::string_view::npos)
+      return items;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// 4294967295 is (uid_t) -1, which means "no id" to the system calls.
+std::uint32_t id_in(std::string_view option, std::string_view item, const IdList& list) {
+  if (item.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto id = parse_integer(item);
+    if (!id || *id >= 0xFFFF'FFFFu)
+      refuse(option, list.accepted, item);
+    return static_cast<std::uint32_t>(*id);
+  }
+  std::optional<std::uint32_t> id;
+  try {
+    id = id_of_name(list.kind, std::string(item));
+  } catch (const std::system_error& e) {
+    throw OptionError("--" + std::string(option) + ": " + e.what());
+  }
+  if (!id)
+    refuse(option, list.accepted, item);
+  return *id;
+}
+
+void check_visible(std::string_view option, std::string_view item, std::uint32_t id, const IdList& list) {
+  std::ostringstream message;
+  message << "--" << option << " " << item << " is " << list.id_name << " " << id;
+  switch (id_visibility(list.kind, id)) {
+    case IdVisibility::visible:
+      return;
+    case IdVisibility::unmapped:
+      message << ", which rngpoold's user namespace does not map (systemd PrivateUsers=?): such a client shows up "
+              << "as " << list.id_name << " " << overflow_id(list.kind) << ", so it could never match";
+      break;
+    case IdVisibility::overflow:
+      message << ", the id rngpoold's user namespace shows for every client it does not map (systemd "
+              << "PrivateUsers=?): listing it would let them all in";
+      break;
+  }
+  throw OptionError(message.str());
+}
+
+std::vector<std::uint32_t> ids_in(std::string_view option, std::string_view text, const IdList& list) {
+  std::vector<std::uint32_t> ids;
+  for (std::string_view item : comma_separated(text)) {
+    if (item.empty())
+      refuse(option, list.accepted, text);
+    const std::uint32_t id = id_in(option, item, list);
+    check_visible(option, item, id, list);
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// ---------------------------------------------------------------------------
 // The option table
 //
 // One description serves --help, the command line and the config file, so
@@ -165,7 +253,14 @@ po::options_description service_options() {
      "Seconds a client may take to send a complete request, 0.1..86400 (default 60); "
      "also bounds the wait for the first seed.")
     ("log-level", text()->value_name("LEVEL"),
-     "error, warning, info or debug (default info).");
+     "error, warning, info or debug (default info).")
+    ("allow-user", text()->value_name("USER[,USER...]"),
+     "Users who may ask, by name or numeric uid (default none; with neither this nor "
+     "--allow-group, anyone who can open the socket may ask). Others get PERMISSION_DENIED "
+     "for random bytes, STATUS and HEALTH; PING still answers.")
+    ("allow-group", text()->value_name("GROUP[,GROUP...]"),
+     "Groups whose members may ask, primary or supplementary, by name or numeric gid "
+     "(default none).");
   return d;
 }
 
@@ -244,6 +339,12 @@ Options to_options(const po::variables_map& vm) {
     return seconds_in(k, v, 0.1, 86400);
   });
   take(vm, "log-level", o.log_level, log_level_in);
+  take(vm, "allow-user", o.access.users, [](std::string_view k, std::string_view v) {
+    return ids_in(k, v, kUsers);
+  });
+  take(vm, "allow-group", o.access.groups, [](std::string_view k, std::string_view v) {
+    return ids_in(k, v, kGroups);
+  });
   if (vm.count("require-hwrng"))
     o.require_hwrng = vm["require-hwrng"].as<bool>();
   return o;

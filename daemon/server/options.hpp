@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "server/access_policy.hpp"
 #include "server/log.hpp"
 
 namespace rngpool::server {
@@ -32,6 +33,7 @@ struct Options {
   std::uint32_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{60'000};
   LogLevel log_level = LogLevel::info;
+  AccessPolicy access;  // --allow-user, --allow-group: empty, everybody may ask
 };
 
 // What to do instead of running: print `message` (stdout when code is 0,

@@ -1,11 +1,12 @@
 // What every connection shares: the entropy service, the limits it enforces,
-// the counters STATUS reports, output chunks and the poller.  One instance, owned by main(), used only
-// on the io thread.
+// who may ask, the counters STATUS reports, output chunks and the poller.
+// One instance, owned by main(), used only on the io thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
+#include "server/access_policy.hpp"
 #include "server/asio.hpp"
 #include "server/client_poller.hpp"
 #include "server/entropy_service.hpp"
@@ -35,6 +36,7 @@ struct ServerContext {
   ChunkPool& chunks;
   ClientPoller& poller;
   ServerLimits limits;
+  AccessPolicy access;
 };
 
 }  // namespace rngpool::server

@@ -15,6 +15,19 @@ using protocol::TextCommand;
 namespace {
 
 // ---------------------------------------------------------------------------
+// Permission
+//
+// As in binary mode (PROTOCOL.md §6.1): a client --allow-user/--allow-group
+// leaves out may still PING, ask for HELP and QUIT, so a person at nc can
+// tell "alive, but not for me" from a dead daemon; everything else, a
+// command added later included, gets ERR PERMISSION_DENIED.
+// ---------------------------------------------------------------------------
+
+bool needs_permission(TextCommand::Kind kind) {
+  return kind != TextCommand::Kind::ping && kind != TextCommand::Kind::help && kind != TextCommand::Kind::quit;
+}
+
+// ---------------------------------------------------------------------------
 // Replies
 //
 // The same batching and chunking as binary mode; only the framing differs:
@@ -51,6 +64,10 @@ Encoding encoding_of(const TextCommand& command) {
 }
 
 asio::awaitable<Answered> answer_command(Connection& connection, const TextCommand& command) {
+  if (needs_permission(command.kind) && !connection.allowed()) {
+    co_await reply_error(connection, Status::permission_denied, connection.permission_denied());
+    co_return Answered::yes;
+  }
   switch (command.kind) {
     case TextCommand::Kind::ping:
       co_await reply(connection, "PONG\n");
@@ -77,14 +94,14 @@ asio::awaitable<Answered> answer_command(Connection& connection, const TextComma
 // ---------------------------------------------------------------------------
 // At once
 //
-// As in binary mode: HEX and BASE64 from a seeded daemon whose line fits into
-// the chunk, PING and QUIT need no coroutine; everything else goes the
-// general way.
+// As in binary mode: HEX and BASE64 from an allowed client and a seeded
+// daemon whose line fits into the chunk, PING and QUIT need no coroutine;
+// everything else goes the general way.
 // ---------------------------------------------------------------------------
 
 bool random_at_once(Connection& connection, const TextCommand& command) {
   const Encoding encoding = encoding_of(command);
-  if (connection.too_large(command.count) ||
+  if (!connection.allowed() || connection.too_large(command.count) ||
       !connection.fits(Connection::encoded_size(command.count, encoding) + 1) || !connection.admit_at_once(0))
     return false;
   connection.append_random(command.count, encoding);

@@ -26,7 +26,7 @@ TEST_CASE("rngpoold --help and --version exit 0", "[options]") {
   CHECK(help.exit_code == 0);
   for (const char* option : {"--socket", "--socket-mode", "--hwrng", "--require-hwrng", "--hwrng-entropy",
                              "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
-                             "--log-level", "--config"})
+                             "--log-level", "--allow-user", "--allow-group", "--config"})
     CHECK_THAT(help.out, Catch::Contains(option));
   auto version = run_daemon("--version");
   CHECK(version.exit_code == 0);
@@ -58,6 +58,16 @@ TEST_CASE("bad option values exit 2 naming the option and its range", "[options]
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.err, Catch::Contains(c.option_name));
     CHECK_THAT(result.err, Catch::Contains(c.range_hint));
+  }
+}
+
+TEST_CASE("an unknown --allow-user or --allow-group exits 2 naming the option and the name", "[options]") {
+  const std::string unknown = unknown_account_name();
+  for (const char* option : {"--allow-user", "--allow-group"}) {
+    auto result = run_daemon(std::string(option) + " " + shell_quote(unknown));
+    INFO(option << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(option) && Catch::Contains("got " + unknown));
   }
 }
 

@@ -1,6 +1,9 @@
 // rngpoold's option parsing: defaults, ranges, messages, the config file.
-// Pure: parse_options() touches nothing but the config file it is given.
+// parse_options() touches nothing but the config file it is given and, for
+// --allow-user/--allow-group, the user database and /proc.
 #include "server/options.hpp"
+
+#include "rngpool/test/accounts.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 using namespace rngpool::server;
+using rngpool::test::Account;
 
 namespace {
 
@@ -59,6 +63,7 @@ TEST_CASE("defaults are those of issue 3 §3", "[server][options]") {
   CHECK(o.max_connections == 1024);
   CHECK(o.idle_timeout == std::chrono::seconds(60));
   CHECK(o.log_level == LogLevel::info);
+  CHECK_FALSE(o.access.restricts());
 }
 
 TEST_CASE("every option is taken", "[server][options]") {
@@ -106,12 +111,12 @@ TEST_CASE("a refusal names the option, the range and the value", "[server][optio
   CHECK(refused({"--sock", "/tmp/x"}).code == 2);  // no guessing of abbreviations
 }
 
-TEST_CASE("--help and --version exit 0 on stdout", "[server][options]") {
+TEST_CASE("parse_options: --help and --version exit 0 on stdout", "[server][options]") {
   auto help = refused({"--help"});
   CHECK(help.code == 0);
   for (const char* option : {"--socket ", "--socket-mode", "--hwrng ", "--require-hwrng", "--hwrng-entropy",
                              "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
-                             "--log-level", "--config", "--help", "--version"})
+                             "--log-level", "--allow-user", "--allow-group", "--config", "--help", "--version"})
     CHECK_THAT(help.message, Catch::Contains(option));
   CHECK(refused({"--version"}).message == "rngpoold " RNGPOOL_VERSION "\n");
 }
@@ -140,4 +145,67 @@ TEST_CASE("config file errors exit 2 naming the file or the key", "[server][opti
   CHECK(exit.code == 2);
   CHECK_THAT(exit.message, Catch::Contains(unknown_key.path) && Catch::Contains("colour"));
   CHECK_THAT(refused({"--config", "/nonexistent/x.conf"}).message, Catch::Contains("/nonexistent/x.conf"));
+}
+
+// ---------------------------------------------------------------------------
+// --allow-user, --allow-group
+//
+// Names resolve through this machine's user database, so the tests name
+// accounts found at run time rather than assume any (accounts.hpp).
+// ---------------------------------------------------------------------------
+
+TEST_CASE("allow lists take names and numeric ids", "[server][options][access]") {
+  const Account user = rngpool::test::own_user(), group = rngpool::test::own_group();
+  Options by_name = parsed({"--allow-user", user.name, "--allow-group", group.name});
+  CHECK(by_name.access.users == std::vector<uid_t>{user.id});
+  CHECK(by_name.access.groups == std::vector<gid_t>{group.id});
+  Options by_id = parsed({"--allow-user", std::to_string(user.id), "--allow-group=" + std::to_string(group.id)});
+  CHECK(by_id.access.users == std::vector<uid_t>{user.id});
+  CHECK(by_id.access.groups == std::vector<gid_t>{group.id});
+  CHECK(parsed({"--allow-group", group.name}).access.users.empty());
+}
+
+TEST_CASE("allow lists take comma-separated lists", "[server][options][access]") {
+  const Account user = rngpool::test::own_user(), other = rngpool::test::other_user();
+  Options o = parsed({"--allow-user", user.name + "," + std::to_string(other.id) + " ,\t" + other.name});
+  CHECK(o.access.users == std::vector<uid_t>{user.id, other.id, other.id});
+  const Account group = rngpool::test::own_group(), foreign = rngpool::test::foreign_group();
+  CHECK(parsed({"--allow-group", foreign.name + "," + group.name}).access.groups ==
+        std::vector<gid_t>{foreign.id, group.id});
+}
+
+TEST_CASE("an unknown user or group exits 2 naming the option and the value", "[server][options][access]") {
+  const std::string unknown = rngpool::test::unknown_account_name();
+  auto user = refused({"--allow-user", rngpool::test::own_user().name + "," + unknown});
+  CHECK(user.code == 2);
+  CHECK(user.message ==
+        "rngpoold: --allow-user must be names of existing users or numeric uids, separated by commas, got " +
+            unknown + "\n");
+  auto group = refused({"--allow-group", unknown});
+  CHECK(group.code == 2);
+  CHECK(group.message ==
+        "rngpoold: --allow-group must be names of existing groups or numeric gids, separated by commas, got " +
+            unknown + "\n");
+  // (uid_t) -1 is no id; an empty item is a slip, not "nobody".
+  CHECK_THAT(refused({"--allow-user", "4294967295"}).message, Catch::Contains("got 4294967295"));
+  CHECK_THAT(refused({"--allow-user", "-1"}).message, Catch::Contains("--allow-user") && Catch::Contains("got -1"));
+  CHECK_THAT(refused({"--allow-group", "0,"}).message, Catch::Contains("--allow-group") && Catch::Contains("got 0,"));
+  CHECK_THAT(refused({"--allow-user", ""}).message, Catch::Contains("got ''"));
+}
+
+TEST_CASE("allow-user and allow-group in the config file", "[server][options][access]") {
+  const Account user = rngpool::test::own_user(), other = rngpool::test::other_user();
+  const Account group = rngpool::test::own_group();
+  TempConfig config("allow-user = " + user.name + ", " + other.name + "\nallow-group = " + group.name + "\n");
+  Options o = std::get<Options>(parse({"--config", config.path}));
+  CHECK(o.access.users == std::vector<uid_t>{user.id, other.id});
+  CHECK(o.access.groups == std::vector<gid_t>{group.id});
+  // The command line wins, as for every key.
+  Options overridden = std::get<Options>(parse({"--config", config.path, "--allow-user", other.name}));
+  CHECK(overridden.access.users == std::vector<uid_t>{other.id});
+
+  TempConfig bad("allow-group = " + rngpool::test::unknown_account_name() + "\n");
+  auto exit = refused({"--config", bad.path});
+  CHECK(exit.code == 2);
+  CHECK_THAT(exit.message, Catch::Contains("--allow-group") && Catch::Contains(rngpool::test::unknown_account_name()));
 }

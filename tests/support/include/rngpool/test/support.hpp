@@ -1,6 +1,7 @@
 // Everything a test needs to run the real rngpoold and talk to it.
 #pragma once
 
+#include "rngpool/test/accounts.hpp"
 #include "rngpool/test/binaries.hpp"
 #include "rngpool/test/child_process.hpp"
 #include "rngpool/test/eventually.hpp"
