@@ -237,12 +237,18 @@ asio::awaitable<bool> Connection::woken_before_deadline() {
   while (!woken_) {
     if (context_.poller.now() >= deadline_)
       co_return false;
-    wake_.expires_at(deadline_);
-    error_code ec;
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await sleep_until(deadline_);
   }
   woken_ = false;
   co_return true;
+}
+
+// Every wait of the coroutine is this one: until `time`, or until someone
+// cancels wake_ (wake(), or the entropy service on a state change).
+asio::awaitable<void> Connection::sleep_until(SteadyClock::time_point time) {
+  wake_.expires_at(time);
+  error_code ec;
+  co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 void Connection::wake() {
@@ -463,10 +469,8 @@ asio::awaitable<Status> Connection::wait_for_admission(std::uint16_t flags) {
     if (nonblock || draining_ || SteadyClock::now() >= until)
       co_return admission == Admission::wait_for_seed ? Status::not_ready : Status::hwrng_unavailable;
     co_await flush();  // earlier replies must not wait with this one
-    wake_.expires_at(until);
     auto subscription = context_.entropy.subscribe(wake_);
-    error_code ec;
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await sleep_until(until);
   }
 }
 

@@ -131,6 +131,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   asio::awaitable<void> serve();
   asio::awaitable<bool> handed_over();
   asio::awaitable<bool> woken_before_deadline();
+  asio::awaitable<void> sleep_until(SteadyClock::time_point time);
   asio::awaitable<void> wait_writable();
   asio::awaitable<void> yield();
   asio::awaitable<protocol::Status> wait_for_admission(std::uint16_t flags);
