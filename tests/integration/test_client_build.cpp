@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <regex>
 
 using namespace rngpool::test;
@@ -122,13 +121,8 @@ TEST_CASE("client: a C program compiled as C uses rngpool.h", "[client][c]") {
 TEST_CASE("client: the README's code example compiles and runs", "[client][readme]") {
   const fs::path library = kBuildDir / "client-lib" / "librngpool.so";
   REQUIRE(fs::exists(library));
-  std::ifstream in(kSourceDir / "README.md");
-  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto open = readme.find("```cpp\n", readme.find("## Using it from code"));
-  REQUIRE(open != std::string::npos);
-  const auto close = readme.find("```", open + 7);
-  REQUIRE(close != std::string::npos);
-  std::string snippet = readme.substr(open + 7, close - open - 7);
+  const std::string snippet =
+      fenced_block(read_text_file(kSourceDir / "README.md"), "## Using it from code", "cpp");
   const auto includes_end = snippet.rfind("#include");
   const auto body_start = snippet.find('\n', includes_end) + 1;
   const std::string program = snippet.substr(0, body_start) + "#include <iostream>\nint main() {\n" +

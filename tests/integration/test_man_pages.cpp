@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <functional>
 #include <regex>
 #include <set>
@@ -23,15 +22,6 @@ namespace {
 
 const fs::path kSourceDir = RNGPOOL_SOURCE_DIR;
 const fs::path kManDir = kSourceDir / "man";
-
-std::string read_text(const fs::path& path) {
-  INFO("reading " << path);
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -183,7 +173,7 @@ struct ManPage {
 };
 
 ManPage read_man_page(const fs::path& path) {
-  ManPage page{path, read_text(path), {}};
+  ManPage page{path, read_text_file(path), {}};
   static const std::set<std::string> breaks{"TP", "SH", "SS", "PP", "LP", "P", "IP", "HP", "RS", "RE"};
   std::string section;
   Entry* open = nullptr;
@@ -436,7 +426,7 @@ TEST_CASE("every man page of ours that a systemd unit names exists in man/", "[m
   for (const auto& file : fs::recursive_directory_iterator(kSourceDir / "systemd")) {
     if (!file.is_regular_file())
       continue;
-    const std::string text = read_text(file.path());
+    const std::string text = read_text_file(file.path());
     for (std::sregex_iterator it(text.begin(), text.end(), reference), end; it != end; ++it) {
       // Ours: the project's programs and library, rngpool*.
       if ((*it)[1].str().starts_with("rngpool"))
@@ -489,7 +479,7 @@ TEST_CASE("each man page's .TH names its own file", "[man]") {
     std::string upper = name;
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
     INFO(page);
-    CHECK(std::regex_search(read_text(page), std::regex("(^|\n)\\.TH " + upper + " " + section + " ")));
+    CHECK(std::regex_search(read_text_file(page), std::regex("(^|\n)\\.TH " + upper + " " + section + " ")));
   }
 }
 

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <vector>
@@ -19,25 +18,12 @@ namespace {
 
 const fs::path kSourceDir = RNGPOOL_SOURCE_DIR;
 
-std::string readme() {
-  std::ifstream in(kSourceDir / "README.md");
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string readme() { return read_text_file(kSourceDir / "README.md"); }
 
-// The lines of the first ```sh block after `heading`.
-std::vector<std::string> shell_block_after(const std::string& text, const std::string& heading) {
-  auto at = text.find(heading);
-  REQUIRE(at != std::string::npos);
-  auto open = text.find("```sh\n", at);
-  REQUIRE(open != std::string::npos);
-  open += 6;
-  auto close = text.find("```", open);
-  REQUIRE(close != std::string::npos);
+// The non-empty lines of the first ```sh block after `heading`.
+std::vector<std::string> shell_block_after(const std::string& text, std::string_view heading) {
   std::vector<std::string> lines;
-  std::istringstream in(text.substr(open, close - open));
+  std::istringstream in(fenced_block(text, heading, "sh"));
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(line);
   return lines;

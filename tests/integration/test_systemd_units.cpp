@@ -13,13 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The build's systemd component installed under a DESTDIR.
 struct InstalledUnits {
   TempDir root{"rngpool-units"};
@@ -49,7 +42,7 @@ void require_tool(const char* tool) {
 // The service with ExecStart pointing at the daemon in this build, since
 // verify insists that the binary exists and the install prefix has none.
 fs::path service_for_verify(const InstalledUnits& units, const fs::path& dir) {
-  std::string text = read_text(units.service);
+  std::string text = read_text_file(units.service);
   std::string installed = std::string("ExecStart=") + RNGPOOL_INSTALL_SBINDIR + "/rngpoold";
   auto at = text.find(installed);
   REQUIRE(at != std::string::npos);
@@ -73,14 +66,14 @@ TEST_CASE("cmake --install puts the units where systemd and udev look", "[system
 
 TEST_CASE("the socket unit listens where the daemon's default socket is", "[systemd]") {
   InstalledUnits units;
-  auto text = read_text(units.socket);
+  auto text = read_text_file(units.socket);
   CHECK_THAT(text, Catch::Contains("\nListenStream=/run/rngpool/rngpool.sock\n"));
   CHECK_THAT(text, Catch::Contains("\nSocketMode=0666\n"));
 }
 
 TEST_CASE("the service is Type=notify with a watchdog, as the non-root user", "[systemd]") {
   InstalledUnits units;
-  auto text = read_text(units.service);
+  auto text = read_text_file(units.service);
   for (const char* line : {"Type=notify", "NotifyAccess=main", "Restart=on-failure", "User=rngpool",
                            "PrivateDevices=yes", "DeviceAllow=/dev/hwrng r", "BindReadOnlyPaths=-/dev/hwrng"})
     CHECK_THAT(text, Catch::Contains(std::string("\n") + line + "\n"));
@@ -126,7 +119,7 @@ TEST_CASE("the sysusers.d entry creates user and group rngpool", "[systemd]") {
 
 TEST_CASE("the udev rule gives group rngpool read access to hwrng", "[systemd]") {
   InstalledUnits units;
-  auto text = read_text(units.udev_rule);
+  auto text = read_text_file(units.udev_rule);
   CHECK_THAT(text, Catch::Contains("KERNEL==\"hwrng\""));
   CHECK_THAT(text, Catch::Contains("GROUP=\"rngpool\""));
   CHECK_THAT(text, Catch::Contains("MODE=\"0640\""));

@@ -4,6 +4,7 @@
 #include "rngpool/test/accounts.hpp"
 #include "rngpool/test/binaries.hpp"
 #include "rngpool/test/child_process.hpp"
+#include "rngpool/test/documents.hpp"
 #include "rngpool/test/eventually.hpp"
 #include "rngpool/test/fifo_feeder.hpp"
 #include "rngpool/test/notify_socket.hpp"
