@@ -21,15 +21,6 @@
 
 namespace rngpool::test::robustness {
 
-// Sanitizer builds pay for shadow memory and a quarantine of freed blocks
-// (up to 256 MiB by default), so absolute memory bounds only mean something
-// in a normal build.
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kSanitized = true;
-#else
-inline constexpr bool kSanitized = false;
-#endif
-
 inline std::vector<std::uint8_t> random_bytes(std::size_t n) {
   std::vector<std::uint8_t> bytes(n);
   FifoFeeder::random_bytes()(bytes);

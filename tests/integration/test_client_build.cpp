@@ -17,13 +17,7 @@ const fs::path kSourceDir = fs::path(__FILE__).parent_path().parent_path().paren
 const fs::path kBuildDir = RNGPOOL_BUILD_DIR;
 
 // A consumer of an instrumented library must be instrumented too.
-std::string sanitizer_flags() {
-#if defined(__SANITIZE_ADDRESS__)
-  return " -fsanitize=address,undefined";
-#else
-  return "";
-#endif
-}
+std::string sanitizer_flags() { return kSanitized ? " -fsanitize=address,undefined" : ""; }
 
 void write_file(const fs::path& path, std::string_view text) { std::ofstream(path) << text; }
 

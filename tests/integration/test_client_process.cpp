@@ -448,6 +448,13 @@ TEST_CASE("client: forks beside threads that make, copy, move and drop clients n
           "[client][fork][threads]") {
   // No daemon: constructing and destroying clients touches only the library's
   // record of live clients, which fork() holds; requests fail at connect.
+  if constexpr (kSanitized) {
+    // Seen: the child hung in libasan's StackDepot lock (held by a churning
+    // thread at fork time) on its first allocation, before any library code.
+    WARN("not run under ASan: GCC 12's libasan does not hold its locks across fork(), so children forked "
+         "beside allocating threads can hang inside the sanitizer; the normal build runs this test");
+    return;
+  }
   TempDir dir("rngpool-fork-churn");
   const std::string absent = (dir.path() / "absent.sock").native();
   const Client shared(absent);

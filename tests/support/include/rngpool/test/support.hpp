@@ -11,6 +11,7 @@
 #include "rngpool/test/process_usage.hpp"
 #include "rngpool/test/requests.hpp"
 #include "rngpool/test/run_command.hpp"
+#include "rngpool/test/sanitizer.hpp"
 #include "rngpool/test/temp_dir.hpp"
 #include "rngpool/test/test_connection.hpp"
 #include "rngpool/test/test_daemon.hpp"

@@ -1,0 +1,18 @@
+// Whether this test binary runs under AddressSanitizer (scripts/test's second
+// build).  Sanitizer builds pay for shadow memory and a quarantine of freed
+// blocks (up to 256 MiB by default), so absolute memory bounds only mean
+// something in a normal build; programs the tests compile and link against
+// an instrumented library must be instrumented too; and GCC 12's libasan does
+// not hold its own locks across fork(), so a child forked while another
+// thread allocates can hang inside the sanitizer before it runs any of ours.
+#pragma once
+
+namespace rngpool::test {
+
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+}  // namespace rngpool::test
