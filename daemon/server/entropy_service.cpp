@@ -63,8 +63,8 @@ std::string memlock_limit_text() {
 std::string unlocked_memory_reason(const core::Pool& pool) {
   if (pool.key_memory_locked())
     return {};
-  return "key memory not locked: mlock(2) failed (RLIMIT_MEMLOCK " + memlock_limit_text() +
-         ", no CAP_IPC_LOCK), so key pages may be swapped to disk";
+  return "key memory not locked: mlock(2) failed with RLIMIT_MEMLOCK at " + memlock_limit_text() +
+         ", so key pages may be swapped to disk";
 }
 
 }  // namespace
