@@ -285,6 +285,11 @@ HwrngState EntropyService::hwrng_state() const {
   return monitor_.state();
 }
 
+bool EntropyService::hwrng_healthy() const {
+  HwrngState hwrng = hwrng_state();
+  return (hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0;
+}
+
 // Mirrors admission() for a request without flags, so that what STATUS,
 // HEALTH and systemd hear is what such a request gets.
 DaemonState EntropyService::state() const {
@@ -293,10 +298,9 @@ DaemonState EntropyService::state() const {
     return DaemonState::failed;
   if (!pool_.seeded())
     return DaemonState::starting;
-  bool healthy = (hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0;
-  if (config_.require_hwrng && healthy && !(hwrng == HwrngState::ok && pool_.hwrng_in_key()))
+  if (config_.require_hwrng && hwrng_healthy() && !(hwrng == HwrngState::ok && pool_.hwrng_in_key()))
     return DaemonState::starting;
-  if (healthy && key_memory_problem_.empty())
+  if (hwrng_healthy() && key_memory_problem_.empty())
     return DaemonState::ready;
   return DaemonState::degraded;
 }

@@ -112,6 +112,8 @@ class EntropyService {
   // --- reporting ---
   DaemonState state() const;
   core::HwrngState hwrng_state() const;
+  // The hwrng passes its tests (or is in its start-up test) and reads work.
+  bool hwrng_healthy() const;
   // errno while the hwrng cannot be opened or read, or while its reads keep
   // failing and are being retried, else 0.
   int hwrng_read_error() const { return read_error_; }

@@ -95,12 +95,6 @@ namespace {
 
 using core::HwrngState;
 
-bool hwrng_contributes(const EntropyService& entropy) {
-  auto state = entropy.hwrng_state();
-  return (state == HwrngState::ok || state == HwrngState::startup) && entropy.hwrng_read_error() == 0 &&
-         !entropy.config().hwrng_path.empty();
-}
-
 // "hwrng <state>", then why it delivers nothing, when there is an errno.
 std::string hwrng_description(const EntropyService& entropy) {
   if (entropy.config().hwrng_path.empty())
@@ -118,13 +112,15 @@ std::string hwrng_description(const EntropyService& entropy) {
 std::string starting_reason(const EntropyService& entropy) {
   if (!entropy.pool().seeded())
     return "starting: waiting for the kernel RNG before the first seed";
-  return "starting: " + hwrng_description(entropy) +
-         ", not in the key yet, and --require-hwrng is set: GET_RANDOM waits for it";
+  bool testing = entropy.hwrng_state() != HwrngState::ok;
+  return std::string("starting: --require-hwrng is set and ") +
+         (testing ? "the hwrng has not passed its start-up test yet" : "the hwrng's tested bytes are not in the key yet") +
+         ": GET_RANDOM waits for it";
 }
 
 std::string degraded_reason(const EntropyService& entropy) {
   std::string reason;
-  if (!hwrng_contributes(entropy))
+  if (!entropy.hwrng_healthy())
     reason = hwrng_description(entropy) + (entropy.config().require_hwrng
                                                ? "; --require-hwrng is set: GET_RANDOM waits for it"
                                                : "; serving from getrandom(2) alone");

@@ -156,7 +156,8 @@ TEST_CASE("under --require-hwrng the daemon is starting until the hwrng is in th
   CHECK(status_value(early, "hwrng_state") == "startup");
   CHECK(status_value(early, "state") == "starting");
   CHECK(health(daemon.socket_path()) ==
-        "DEGRADED starting: hwrng startup, not in the key yet, and --require-hwrng is set: GET_RANDOM waits for it");
+        "DEGRADED starting: --require-hwrng is set and the hwrng has not passed its start-up test yet: GET_RANDOM "
+        "waits for it");
   CHECK_FALSE(notify.wait_for("READY=1", 300ms).has_value());
 
   auto report = report_when(daemon, "hwrng_in_key", "yes", 20s);
