@@ -87,6 +87,8 @@ TEST_CASE("an hwrng that cannot be opened is unreadable, named, and recovers onc
   auto config = reading_hwrng(feeder.path(), {"--hwrng-retry", kRetry});
   if (strict) config.args.push_back("--require-hwrng");
   config.wrapper = without_capabilities({"dac_override", "dac_read_search"});
+  NotifySocket notify(dir.path() / "notify");
+  config.env = {notify.environment()};
   TestDaemon daemon(config);
   REQUIRE_FALSE(has_effective_capability(daemon.pid(), CAP_DAC_OVERRIDE));
   REQUIRE_FALSE(has_effective_capability(daemon.pid(), CAP_DAC_READ_SEARCH));
@@ -106,6 +108,8 @@ TEST_CASE("an hwrng that cannot be opened is unreadable, named, and recovers onc
     CHECK(get_random(connection, 32).payload.size() == 32);
   }
   CHECK_THAT(daemon.log(), Catch::Contains("cannot open hwrng " + feeder.path().native() + ": Permission denied"));
+  // systemctl status shows the cause too.
+  CHECK(notify.wait_for(std::string("STATUS=") + (strict ? "failed, " : "degraded, ") + hwrng).has_value());
 
   std::filesystem::permissions(feeder.path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   check_recovered(daemon);
