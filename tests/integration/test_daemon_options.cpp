@@ -67,7 +67,7 @@ TEST_CASE("bad option values exit 2 naming the option and its range", "[options]
 
 // Issue 9 item 15, its reproduction as filed: 256 / H left size_t's range,
 // and the daemon reseeded on every block claiming the hwrng was in the key.
-TEST_CASE("--hwrng-entropy 1e-17 exits 2 naming the option and its range", "[options]") {
+TEST_CASE("a tiny --hwrng-entropy (1e-17, as filed) exits 2 naming the option and its range", "[options]") {
   TempDir dir("rngpool-tiny");
   auto result = run_command("cd " + shell_quote(dir.path().native()) +
                             " && head -c 100 /dev/urandom > tiny.bin && timeout 10 " + shell_quote(rngpoold_path()) +

@@ -175,7 +175,7 @@ TEST_CASE("under --require-hwrng the daemon is starting until the hwrng is in th
 // Item 15: at the floor of --hwrng-entropy the first mix needs 256 / 0.001 =
 // 256000 tested bytes, fewer than the reader gathers before it pauses; it
 // happens once, when they are there.
-TEST_CASE("--hwrng-entropy at its floor: the hwrng enters the key once enough bytes passed", "[hwrng]") {
+TEST_CASE("at the --hwrng-entropy floor the hwrng enters the key once enough bytes passed", "[hwrng]") {
   TestDaemon daemon({.args = {"--hwrng-entropy", "0.001"}});
   auto report = report_when(daemon, "hwrng_in_key", "yes", 30s);
   INFO(protocol::format_status_report(report) << daemon.log());
