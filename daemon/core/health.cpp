@@ -205,6 +205,7 @@ std::string_view to_string(HwrngState state) {
     case HwrngState::failed_permanent: return "failed-permanent";
     case HwrngState::absent: return "absent";
     case HwrngState::exhausted: return "exhausted";
+    case HwrngState::unreadable: return "unreadable";
   }
   return "unknown";
 }
@@ -225,10 +226,28 @@ std::string_view to_string(HwrngState state) {
 HealthMonitor::HealthMonitor(double entropy_per_byte)
     : entropy_per_byte_(entropy_per_byte),
       cutoffs_(compute_cutoffs(entropy_per_byte)),
-      intermittent_{RepetitionCountTest(cutoffs_.rct_intermittent),
-                    AdaptiveProportionTest(cutoffs_.apt_window, cutoffs_.apt_intermittent)},
-      permanent_{RepetitionCountTest(cutoffs_.rct_permanent),
-                 AdaptiveProportionTest(cutoffs_.apt_window, cutoffs_.apt_permanent)} {}
+      intermittent_(intermittent_level()),
+      permanent_(permanent_level()) {}
+
+HealthMonitor::Level HealthMonitor::intermittent_level() const {
+  return {RepetitionCountTest(cutoffs_.rct_intermittent),
+          AdaptiveProportionTest(cutoffs_.apt_window, cutoffs_.apt_intermittent)};
+}
+
+HealthMonitor::Level HealthMonitor::permanent_level() const {
+  return {RepetitionCountTest(cutoffs_.rct_permanent),
+          AdaptiveProportionTest(cutoffs_.apt_window, cutoffs_.apt_permanent)};
+}
+
+void HealthMonitor::source_reopened() {
+  if (state_ == HwrngState::failed_permanent) {
+    return;
+  }
+  state_ = HwrngState::startup;
+  startup_passed_ = 0;
+  intermittent_ = intermittent_level();
+  permanent_ = permanent_level();
+}
 
 bool HealthMonitor::fails_at(Level& level, std::uint64_t& level_failures, std::uint8_t sample) {
   if (level.rct.feed(sample)) {

@@ -76,8 +76,9 @@ class AdaptiveProportionTest {
 };
 
 // What the server reports for the hwrng.  The monitor itself produces the
-// first four; the source reader adds absent and exhausted.
-enum class HwrngState { startup, ok, failed_intermittent, failed_permanent, absent, exhausted };
+// first four; the source reader adds absent (no such path), unreadable (the
+// path exists but cannot be opened or read) and exhausted (end of file).
+enum class HwrngState { startup, ok, failed_intermittent, failed_permanent, absent, exhausted, unreadable };
 std::string_view to_string(HwrngState state);  // "startup", "ok", "failed-intermittent", ...
 
 struct HealthCutoffs {
@@ -118,6 +119,12 @@ class HealthMonitor {
   // tested (bytes_tested stops).
   std::span<const std::uint8_t> test_block(std::span<const std::uint8_t> block);
 
+  // The source was opened again after it could not be opened or read: a new
+  // stream of samples, so the start-up test (SP 800-90B §4.3) runs again
+  // before any of it is used, and both tests start afresh.  A permanent
+  // failure stands.
+  void source_reopened();
+
   HwrngState state() const { return state_; }  // startup, ok, failed_intermittent, failed_permanent
   double entropy_per_byte() const { return entropy_per_byte_; }
   const HealthCutoffs& cutoffs() const { return cutoffs_; }
@@ -129,6 +136,8 @@ class HealthMonitor {
     RepetitionCountTest rct;
     AdaptiveProportionTest apt;
   };
+  Level intermittent_level() const;
+  Level permanent_level() const;
   bool fails_at(Level& level, std::uint64_t& level_failures, std::uint8_t sample);
   void restart_startup();
   bool completes_startup();

@@ -1,5 +1,8 @@
 #include "server/entropy_service.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "server/kernel_rng.hpp"
@@ -25,15 +28,43 @@ std::string_view to_string(DaemonState state) {
 
 namespace {
 
-// Gone until restart: nothing the hwrng does can bring it back.
-bool hwrng_gone(HwrngState state) {
-  return state == HwrngState::absent || state == HwrngState::exhausted ||
+// The hwrng delivers nothing usable now: a request that requires it is
+// refused at once.  Absent and unreadable may pass (the reader retries);
+// the others last until restart.
+bool hwrng_cannot_deliver(HwrngState state) {
+  return state == HwrngState::absent || state == HwrngState::unreadable || state == HwrngState::exhausted ||
          state == HwrngState::failed_permanent;
 }
 
 // Health-passed hwrng bytes that carry a full key's worth of min-entropy.
+// Options refuse H below kMinEntropyPerByte; the clamp keeps the conversion
+// defined for whatever a caller passes (a double beyond size_t is UB).
 std::size_t bytes_for_full_key(double entropy_per_byte) {
-  return static_cast<std::size_t>(std::ceil(8.0 * core::kKeySize / entropy_per_byte));
+  return static_cast<std::size_t>(std::ceil(8.0 * core::kKeySize / std::max(entropy_per_byte, kMinEntropyPerByte)));
+}
+
+// ---------------------------------------------------------------------------
+// Key memory
+//
+// SecureBuffer's mlock is best effort (secure_memory.hpp); when it fails the
+// operator hears it once at start and in HEALTH (issue 9 item 12), with the
+// limit that is the usual cause.
+// ---------------------------------------------------------------------------
+
+std::string memlock_limit_text() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0)
+    return "unknown";
+  if (limit.rlim_cur == RLIM_INFINITY)
+    return "unlimited";
+  return std::to_string(limit.rlim_cur) + " bytes";
+}
+
+std::string unlocked_memory_reason(const core::Pool& pool) {
+  if (pool.key_memory_locked())
+    return {};
+  return "key memory not locked: mlock(2) failed with RLIMIT_MEMLOCK at " + memlock_limit_text() +
+         ", so key pages may be swapped to disk";
 }
 
 }  // namespace
@@ -44,7 +75,8 @@ EntropyService::EntropyService(asio::any_io_executor executor, EntropyConfig con
       monitor_(config_.entropy_per_byte),
       pool_(core::PoolConfig{.reseed_interval = config_.reseed_interval}, kernel_random),
       kernel_mailbox_(std::make_shared<Mailbox>(executor)),
-      reseed_timer_(executor) {}
+      reseed_timer_(executor),
+      key_memory_problem_(unlocked_memory_reason(pool_)) {}
 
 EntropyService::~EntropyService() { stop(); }
 
@@ -53,13 +85,18 @@ EntropyService::~EntropyService() { stop(); }
 // ---------------------------------------------------------------------------
 
 void EntropyService::start() {
+  if (!key_memory_problem_.empty())
+    log(LogLevel::warning, key_memory_problem_, "; raise LimitMEMLOCK= or grant CAP_IPC_LOCK");
   if (!config_.hwrng_path.empty()) {
     source_ = std::make_unique<HwrngSource>(
         executor_, config_.hwrng_path,
         HwrngHandlers{.block = [this](std::span<const std::uint8_t> raw) { take_hwrng_block(raw); },
                       .wanted = [this] { return hwrng_wanted(); },
                       .lost = [this](HwrngState why) { lose_hwrng(why); },
-                      .read_errors = [this](int error) { note_read_errors(error); }});
+                      .unavailable = [this](HwrngState why, int error) { hwrng_unavailable(why, error); },
+                      .reopened = [this] { hwrng_reopened(); },
+                      .read_errors = [this](int error) { note_read_errors(error); }},
+        config_.hwrng_retry);
     source_->start();
   }
   when_kernel_rng_ready(kernel_mailbox_, [this] { seed_first(); });
@@ -182,6 +219,26 @@ void EntropyService::lose_hwrng(HwrngState why) {
   note_change();
 }
 
+// The reader retries on its own; until it delivers again the hwrng's state
+// and errno say why it cannot.
+void EntropyService::hwrng_unavailable(HwrngState why, int error) {
+  if (monitor_.state() == HwrngState::failed_permanent)
+    return;
+  ++failed_attempts_;
+  source_loss_ = why;
+  read_error_ = error;
+  note_change();
+}
+
+// SP 800-90B §4.3: a reopened source is a new stream of samples; none of it
+// counts before the start-up test has passed again.
+void EntropyService::hwrng_reopened() {
+  source_loss_.reset();
+  read_error_ = 0;
+  monitor_.source_reopened();
+  note_change();
+}
+
 void EntropyService::note_read_errors(int error) {
   read_error_ = error;
   note_change();
@@ -194,7 +251,7 @@ void EntropyService::note_read_errors(int error) {
 Admission EntropyService::admission(bool request_requires_hwrng) const {
   bool require = config_.require_hwrng || request_requires_hwrng;
   HwrngState hwrng = hwrng_state();
-  if (require && hwrng_gone(hwrng))
+  if (require && hwrng_cannot_deliver(hwrng))
     return Admission::hwrng_unavailable;
   if (!pool_.seeded())
     return Admission::wait_for_seed;
@@ -228,13 +285,22 @@ HwrngState EntropyService::hwrng_state() const {
   return monitor_.state();
 }
 
+bool EntropyService::hwrng_healthy() const {
+  HwrngState hwrng = hwrng_state();
+  return (hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0;
+}
+
+// Mirrors admission() for a request without flags, so that what STATUS,
+// HEALTH and systemd hear is what such a request gets.
 DaemonState EntropyService::state() const {
   HwrngState hwrng = hwrng_state();
-  if (config_.require_hwrng && hwrng_gone(hwrng))
+  if (config_.require_hwrng && hwrng_cannot_deliver(hwrng))
     return DaemonState::failed;
   if (!pool_.seeded())
     return DaemonState::starting;
-  if ((hwrng == HwrngState::ok || hwrng == HwrngState::startup) && read_error_ == 0)
+  if (config_.require_hwrng && hwrng_healthy() && !(hwrng == HwrngState::ok && pool_.hwrng_in_key()))
+    return DaemonState::starting;
+  if (hwrng_healthy() && key_memory_problem_.empty())
     return DaemonState::ready;
   return DaemonState::degraded;
 }

@@ -11,18 +11,26 @@
 //  - afterwards on the pool's schedule (interval or byte budget), and before
 //    any request that asks for prediction resistance.
 //
-// Daemon states, as STATUS and HEALTH report them:
-//  starting  not seeded yet;
-//  ok        seeded, hwrng healthy -- or still in its start-up test, which
-//            every start goes through and which is no fault;
-//  degraded  seeded, but the hwrng contributes nothing: absent, exhausted,
-//            failed permanently, failing every read (retried with
-//            back-off), or re-running its start-up test after an
-//            intermittent failure; output rests on getrandom(2) alone;
-//  failed    --require-hwrng, and the hwrng is gone for good (absent,
-//            exhausted or failed permanently, or --hwrng none): GET_RANDOM is
-//            refused.  The daemon keeps running so STATUS and HEALTH can say
-//            why, rather than restarting into the same failure.
+// Daemon states, as STATUS and HEALTH report them.  They say what a
+// GET_RANDOM gets right now (issue 9 item 7):
+//  starting  it waits: not seeded yet, or --require-hwrng and the hwrng has
+//            not passed its start-up test and entered the key yet;
+//  ready     it is served with everything configured: seeded, hwrng healthy
+//            -- or, without --require-hwrng, still in its start-up test,
+//            which every start goes through and which is no fault -- and
+//            key memory locked;
+//  degraded  it is served (or, under --require-hwrng, waits), but not with
+//            everything configured: the hwrng contributes nothing (absent,
+//            unreadable, exhausted, failed permanently, failing every read,
+//            or re-running its start-up test after an intermittent failure)
+//            and output rests on getrandom(2) alone, or key memory is not
+//            locked;
+//  failed    it is refused: --require-hwrng, and the hwrng cannot deliver
+//            (absent, unreadable, exhausted or failed permanently, or
+//            --hwrng none).  Absent and unreadable are retried every
+//            --hwrng-retry seconds, so failed may pass; the daemon keeps
+//            running so STATUS and HEALTH can say why, rather than
+//            restarting into the same failure.
 #pragma once
 
 #include <chrono>
@@ -48,6 +56,7 @@ struct EntropyConfig {
   double entropy_per_byte = core::kDefaultEntropyPerByte;
   bool require_hwrng = false;
   std::chrono::seconds reseed_interval{60};
+  std::chrono::milliseconds hwrng_retry = kDefaultHwrngRetry;  // reopening an unavailable hwrng
 };
 
 // Named as STATUS reports them (PROTOCOL.md §5.2).
@@ -57,6 +66,14 @@ std::string_view to_string(DaemonState state);
 // Health-passed hwrng bytes held for the next reseed before the reader
 // pauses (entropy_service.cpp).
 inline constexpr std::size_t kHwrngReserve = 256 * 1024;
+
+// The smallest --hwrng-entropy (issue 9 items 7, 15).  The first hwrng mix
+// waits for a full key's worth of tested bytes, 256 / H; below 2^-10 that
+// is more than the reader gathers before it pauses, so the hwrng would never
+// enter the key, and far below it 256 / H leaves the range of size_t.  A
+// round 0.001 bits per byte keeps both in range.
+inline constexpr double kMinEntropyPerByte = 0.001;
+static_assert(8.0 * core::kKeySize / kMinEntropyPerByte <= static_cast<double>(kHwrngReserve));
 
 // What a GET_RANDOM may do right now.
 enum class Admission {
@@ -95,8 +112,15 @@ class EntropyService {
   // --- reporting ---
   DaemonState state() const;
   core::HwrngState hwrng_state() const;
-  // errno while hwrng reads keep failing and are being retried, else 0.
+  // The hwrng passes its tests (or is in its start-up test) and reads work.
+  bool hwrng_healthy() const;
+  // errno while the hwrng cannot be opened or read, or while its reads keep
+  // failing and are being retried, else 0.
   int hwrng_read_error() const { return read_error_; }
+  // Failed attempts to open or read an absent or unreadable hwrng.
+  std::uint64_t hwrng_failed_attempts() const { return failed_attempts_; }
+  // Why key memory is not locked, for the log and HEALTH; empty when it is.
+  const std::string& key_memory_problem() const { return key_memory_problem_; }
   const EntropyConfig& config() const { return config_; }
   const core::HealthMonitor& health() const { return monitor_; }
   const core::Pool& pool() const { return pool_; }
@@ -105,6 +129,8 @@ class EntropyService {
   void seed_first();
   void take_hwrng_block(std::span<const std::uint8_t> raw);
   void lose_hwrng(core::HwrngState why);
+  void hwrng_unavailable(core::HwrngState why, int error);
+  void hwrng_reopened();
   void note_read_errors(int error);
   void log_health_change(const core::HealthCounters& before, core::HwrngState before_state);
   void mix_hwrng_when_enough();
@@ -119,10 +145,13 @@ class EntropyService {
   core::HealthMonitor monitor_;
   core::Pool pool_;
   std::unique_ptr<HwrngSource> source_;
-  std::optional<core::HwrngState> source_loss_;  // absent or exhausted, once the reader gave up
-  int read_error_ = 0;  // errno while reads keep failing, else 0
+  // exhausted once the reader gave up; absent or unreadable while it retries
+  std::optional<core::HwrngState> source_loss_;
+  int read_error_ = 0;  // errno while the source fails to open or read, else 0
+  std::uint64_t failed_attempts_ = 0;
   std::shared_ptr<Mailbox> kernel_mailbox_;
   asio::steady_timer reseed_timer_;
+  std::string key_memory_problem_;
   std::list<asio::steady_timer*> waiters_;
   std::function<void()> on_change_;
   // What note_change() last reported.

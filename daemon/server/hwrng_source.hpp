@@ -6,12 +6,15 @@
 // live.  Any file or FIFO can stand in for the device, which is how tests
 // drive every failure mode.
 //
-// The reader only delivers raw bytes and says when the source is gone
-// (absent: cannot be opened, or the device vanished; exhausted: end of
-// file) or failing for now (read errors it retries).  Judging the bytes is
-// the health monitor's job.
+// The reader only delivers raw bytes and says when the source is
+// unavailable (absent: no such path; unreadable: it cannot be opened or read,
+// e.g. EACCES, or the device vanished), which it retries every --hwrng-retry
+// seconds, gone for good (exhausted: end of file), or failing for now (read
+// errors it retries with back-off).  Judging the bytes is the health
+// monitor's job.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,18 +34,27 @@ struct HwrngHandlers {
   // Whether to go on reading after a read's blocks; false pauses the reader
   // until resume().  Called on the io thread.
   std::function<bool()> wanted;
-  // absent or exhausted, once, after the last block; called on the io thread.
+  // exhausted, once, after the last block; called on the io thread.
   std::function<void(core::HwrngState)> lost;
+  // absent or unreadable, with the errno of the failed open(2) or read(2),
+  // on every failed attempt (one per retry interval); called on the io
+  // thread.
+  std::function<void(core::HwrngState, int)> unavailable;
+  // The first bytes after unavailable(), just before their block: the
+  // source is back and its start-up test must run again.  Io thread.
+  std::function<void()> reopened;
   // Reads keep failing with a possibly transient error (errno), retried
   // with back-off; 0 when reads work again.  Called on the io thread.
   std::function<void(int)> read_errors;
 };
 
 inline constexpr std::size_t kHwrngBlock = 1024;
+inline constexpr std::chrono::milliseconds kDefaultHwrngRetry{30'000};
 
 class HwrngSource {
  public:
-  HwrngSource(asio::any_io_executor executor, std::string path, HwrngHandlers handlers);
+  HwrngSource(asio::any_io_executor executor, std::string path, HwrngHandlers handlers,
+              std::chrono::milliseconds retry = kDefaultHwrngRetry);
   ~HwrngSource();
   HwrngSource(const HwrngSource&) = delete;
   HwrngSource& operator=(const HwrngSource&) = delete;
@@ -57,6 +69,7 @@ class HwrngSource {
 
  private:
   std::string path_;
+  std::chrono::milliseconds retry_;
   HwrngHandlers handlers_;
   std::shared_ptr<Mailbox> mailbox_;
   std::shared_ptr<Shared> shared_;

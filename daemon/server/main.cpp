@@ -31,7 +31,8 @@ EntropyConfig entropy_config(const Options& options) {
   return EntropyConfig{.hwrng_path = options.hwrng_path,
                        .entropy_per_byte = options.hwrng_entropy,
                        .require_hwrng = options.require_hwrng,
-                       .reseed_interval = options.reseed_interval};
+                       .reseed_interval = options.reseed_interval,
+                       .hwrng_retry = options.hwrng_retry};
 }
 
 ServerLimits server_limits(const Options& options) {

@@ -1,5 +1,7 @@
 #include "server/options.hpp"
 
+#include "server/entropy_service.hpp"
+
 #include <sys/un.h>
 
 #include <boost/program_options.hpp>
@@ -81,10 +83,13 @@ std::uint32_t byte_count_in(std::string_view option, std::string_view text, std:
   return static_cast<std::uint32_t>(*value * scale);
 }
 
+// The floor is the entropy service's (kMinEntropyPerByte): below it the
+// hwrng could never enter the key, and the bytes a key needs would leave
+// size_t's range (issue 9 items 7, 15).
 double entropy_in(std::string_view option, std::string_view text) {
   auto value = parse_decimal(text);
-  if (!value || *value <= 0.0 || *value > 8.0)
-    refuse(option, "in (0, 8]", text);
+  if (!value || *value < kMinEntropyPerByte || *value > 8.0)
+    refuse(option, "in [0.001, 8]", text);
   return *value;
 }
 
@@ -239,8 +244,11 @@ po::options_description service_options() {
      "Refuse GET_RANDOM with HWRNG_UNAVAILABLE unless the hwrng is healthy and has "
      "contributed to the key (default off; in the config file: require-hwrng = true).")
     ("hwrng-entropy", text()->value_name("H"),
-     "Claimed min-entropy per hwrng byte in bits, in (0, 8] (default 6). "
+     "Claimed min-entropy per hwrng byte in bits, in [0.001, 8] (default 6). "
      "Sets the health-test cutoffs.")
+    ("hwrng-retry", text()->value_name("S"),
+     "Seconds between attempts to open an hwrng that is absent or unreadable, "
+     "0.1..3600 (default 30).")
     ("reseed-interval", text()->value_name("S"),
      "Seconds between reseeds, integer 1..86400 (default 60).")
     ("max-request", text()->value_name("BYTES"),
@@ -326,6 +334,9 @@ Options to_options(const po::variables_map& vm) {
   take(vm, "socket-mode", o.socket_mode, mode_in);
   take(vm, "hwrng", o.hwrng_path, hwrng_in);
   take(vm, "hwrng-entropy", o.hwrng_entropy, entropy_in);
+  take(vm, "hwrng-retry", o.hwrng_retry, [](std::string_view k, std::string_view v) {
+    return seconds_in(k, v, 0.1, 3600);
+  });
   take(vm, "reseed-interval", o.reseed_interval, [](std::string_view k, std::string_view v) {
     return std::chrono::seconds(integer_in(k, v, 1, 86400));
   });

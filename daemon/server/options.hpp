@@ -27,7 +27,8 @@ struct Options {
   mode_t socket_mode = 0666;
   std::string hwrng_path = "/dev/hwrng";  // empty: no hwrng ("--hwrng none")
   bool require_hwrng = false;
-  double hwrng_entropy = 6.0;  // claimed min-entropy per byte, (0, 8]
+  double hwrng_entropy = 6.0;  // claimed min-entropy per byte, [0.001, 8]
+  std::chrono::milliseconds hwrng_retry{30'000};  // between attempts to open an absent or unreadable hwrng
   std::chrono::seconds reseed_interval{60};
   std::uint32_t max_request = 1u << 20;
   std::uint32_t max_connections = 1024;

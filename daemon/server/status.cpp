@@ -62,6 +62,8 @@ protocol::StatusReport status_report(const ServerContext& context) {
       // what an operator needs to interpret the keys above
       {"require_hwrng", text(entropy.config().require_hwrng)},
       {"hwrng_read_error", text(entropy.hwrng_read_error() ? errno_text(entropy.hwrng_read_error()) : "none")},
+      {"hwrng_failed_attempts", text(entropy.hwrng_failed_attempts())},
+      {"hwrng_retry_s", text(seconds(entropy.config().hwrng_retry))},
       {"hwrng_in_key", text(entropy.pool().seeded() && entropy.pool().hwrng_in_key())},
       {"intermittent_failures", text(health.intermittent_failures)},
       {"permanent_failures", text(health.permanent_failures)},
@@ -80,33 +82,82 @@ protocol::StatusReport status_report(const ServerContext& context) {
 // ---------------------------------------------------------------------------
 // HEALTH
 //
-// For a monitoring probe: OK only when the daemon serves with everything it
-// was configured to use.  Before the first seed it is DEGRADED (it will
-// serve, but not yet); FAILED means it refuses GET_RANDOM until restarted.
+// For a monitoring probe, and true about what a GET_RANDOM without flags
+// gets (issue 9 item 7): OK only when it is served with everything the
+// daemon was configured to use; DEGRADED when it waits (starting) or is
+// served with less (the hwrng contributes nothing, key memory not locked);
+// FAILED when it is refused.  Each reason names its cause, errno included
+// (issue 10 §1), so an operator need not guess between "absent" and a
+// permission problem.
 // ---------------------------------------------------------------------------
 
+namespace {
+
+using core::HwrngState;
+
+// "hwrng <state>", then why it delivers nothing, when there is an errno.
+std::string hwrng_description(const EntropyService& entropy) {
+  if (entropy.config().hwrng_path.empty())
+    return "hwrng absent: --hwrng none";
+  auto state = entropy.hwrng_state();
+  int error = entropy.hwrng_read_error();
+  if (error == 0)
+    return "hwrng " + std::string(core::to_string(state));
+  if (state == HwrngState::absent || state == HwrngState::unreadable)
+    return "hwrng " + std::string(core::to_string(state)) + ": " + errno_text(error) + " (retried every " +
+           text(seconds(entropy.config().hwrng_retry)) + " s)";
+  return "hwrng read errors: " + errno_text(error) + " (retried with back-off)";
+}
+
+std::string starting_reason(const EntropyService& entropy) {
+  if (!entropy.pool().seeded())
+    return "starting: waiting for the kernel RNG before the first seed";
+  bool testing = entropy.hwrng_state() != HwrngState::ok;
+  return std::string("starting: --require-hwrng is set and ") +
+         (testing ? "the hwrng has not passed its start-up test yet" : "the hwrng's tested bytes are not in the key yet") +
+         ": GET_RANDOM waits for it";
+}
+
+std::string degraded_reason(const EntropyService& entropy) {
+  std::string reason;
+  if (!entropy.hwrng_healthy())
+    reason = hwrng_description(entropy) + (entropy.config().require_hwrng
+                                               ? "; --require-hwrng is set: GET_RANDOM waits for it"
+                                               : "; serving from getrandom(2) alone");
+  if (!entropy.key_memory_problem().empty())
+    reason += (reason.empty() ? "" : "; ") + entropy.key_memory_problem();
+  return reason;
+}
+
+std::string memory_suffix(const EntropyService& entropy) {
+  return entropy.key_memory_problem().empty() ? "" : "; " + entropy.key_memory_problem();
+}
+
+}  // namespace
+
 std::string health_line(const EntropyService& entropy) {
-  std::string hwrng(core::to_string(entropy.hwrng_state()));
   switch (entropy.state()) {
     case DaemonState::ready:
       return "OK";
     case DaemonState::starting:
-      return "DEGRADED starting: waiting for the kernel RNG before the first seed";
+      return "DEGRADED " + starting_reason(entropy) + memory_suffix(entropy);
     case DaemonState::degraded:
-      if (entropy.hwrng_read_error() != 0)
-        hwrng = "read errors (" + errno_text(entropy.hwrng_read_error()) + ")";
-      return "DEGRADED hwrng " + hwrng + ": serving from getrandom(2) alone";
+      return "DEGRADED " + degraded_reason(entropy);
     case DaemonState::failed:
-      return "FAILED hwrng " + hwrng + " and --require-hwrng is set: GET_RANDOM refused";
+      return "FAILED " + hwrng_description(entropy) + "; --require-hwrng is set: GET_RANDOM refused" +
+             memory_suffix(entropy);
   }
   return "FAILED unknown state";
 }
 
+// One line for `systemctl status`: the state and the hwrng with its cause,
+// as HEALTH names them, and the clients.
 std::string status_line(const ServerContext& context) {
+  const EntropyService& entropy = context.entropy;
   std::ostringstream line;
-  line << to_string(context.entropy.state()) << ", hwrng " << core::to_string(context.entropy.hwrng_state())
-       << ", " << context.stats.clients_connected << " client"
-       << (context.stats.clients_connected == 1 ? "" : "s");
+  line << to_string(entropy.state()) << ", " << hwrng_description(entropy)
+       << (entropy.key_memory_problem().empty() ? "" : ", key memory not locked") << ", "
+       << context.stats.clients_connected << " client" << (context.stats.clients_connected == 1 ? "" : "s");
   return line.str();
 }
 

@@ -1,9 +1,15 @@
 // systemd integration (issue 3 §4): socket activation and sd_notify.
 //
-// Type=notify: READY=1 only after the first seed, so units ordered after
-// rngpoold never get a daemon that would make them wait; STATUS= carries one
-// human line for `systemctl status`; WATCHDOG=1 comes from the io thread, so
-// a wedged event loop gets the daemon restarted; STOPPING=1 on shutdown.
+// Type=notify: READY=1 once the state leaves `starting`: after the first
+// seed, and under --require-hwrng once the hwrng is in the key too, so units
+// ordered after rngpoold never get a daemon that would make them wait.
+// Under --require-hwrng a daemon that knows it cannot serve (state
+// `failed`: the hwrng absent, unreadable, exhausted or broken) sends READY=1
+// as well, with STATUS= saying why: the start job does not hang, and
+// `systemctl status` shows the cause instead of a start timeout (issue 9
+// item 7).  STATUS= carries that one human line; WATCHDOG=1 comes from the
+// io thread, so a wedged event loop gets the daemon restarted; STOPPING=1 on
+// shutdown.
 // Without NOTIFY_SOCKET (not under systemd) all of this is skipped.
 #pragma once
 
@@ -23,7 +29,7 @@ class SystemdGlue {
   SystemdGlue(asio::any_io_executor executor, const ServerContext& context);
 
   void start();
-  // After any state change: READY=1 the first time the daemon serves, and
+  // After any state change: READY=1 the first time the state is not starting, and
   // STATUS= whenever the line changed.
   void state_changed();
   void stopping();

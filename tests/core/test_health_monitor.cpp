@@ -63,6 +63,30 @@ TEST_CASE("An empty block changes nothing", "[health]") {
   CHECK(monitor.counters().bytes_tested == 0);
 }
 
+// A source opened again after it could not be read is a new stream of
+// samples: start-up (SP 800-90B §4.3) runs again before any of it counts,
+// the counters go on, and a run begun before the gap does not carry over.
+TEST_CASE("A reopened source re-runs start-up; a permanent failure stands", "[health][startup]") {
+  Stream stream;
+  HealthMonitor monitor = started_monitor(stream);
+  const std::uint32_t c = monitor.cutoffs().rct_intermittent;
+  CHECK(monitor.test_block(stream.run(kMark, c - 1).take()).size() == c - 1);
+  monitor.source_reopened();
+  CHECK(monitor.state() == HwrngState::startup);
+  // One more kMark would have reached the cutoff in the old stream.
+  const Bytes fresh = stream.run(kMark, 1).clean(kStartupSamples - 1).take();
+  CHECK(monitor.test_block(fresh).empty());
+  CHECK(monitor.state() == HwrngState::ok);
+  CHECK(monitor.counters().rct_failures == 0);
+  CHECK(monitor.test_block(stream.clean(10).take()).size() == 10);
+  CHECK(monitor.counters().bytes_tested == 2 * kStartupSamples + (c - 1) + 10);
+
+  CHECK(monitor.test_block(stream.run(kMark, monitor.cutoffs().rct_permanent).take()).empty());
+  REQUIRE(monitor.state() == HwrngState::failed_permanent);
+  monitor.source_reopened();
+  CHECK(monitor.state() == HwrngState::failed_permanent);
+}
+
 // ---------------------------------------------------------------------------
 // Intermittent failures.
 // ---------------------------------------------------------------------------

@@ -139,6 +139,11 @@ inline std::string health(const std::string& socket_path) {
   return connection.read_line();
 }
 
+// A daemon reading the test's own hwrng path: a FIFO or file it drives.
+inline DaemonConfig reading_hwrng(const std::string& path, std::vector<std::string> args = {}) {
+  return {.hwrng = HwrngFeed::path, .hwrng_path = path, .args = std::move(args)};
+}
+
 // Waits for STATUS to satisfy `condition`; returns the last report either way.
 template <class Condition>
 protocol::StatusReport status_when(const std::string& socket_path, Condition condition,

@@ -24,7 +24,7 @@ CommandResult run_daemon(const std::string& options) {
 TEST_CASE("rngpoold --help and --version exit 0", "[options]") {
   auto help = run_daemon("--help");
   CHECK(help.exit_code == 0);
-  for (const char* option : {"--socket", "--socket-mode", "--hwrng", "--require-hwrng", "--hwrng-entropy",
+  for (const char* option : {"--socket", "--socket-mode", "--hwrng", "--require-hwrng", "--hwrng-entropy", "--hwrng-retry",
                              "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
                              "--log-level", "--allow-user", "--allow-group", "--config"})
     CHECK_THAT(help.out, Catch::Contains(option));
@@ -43,6 +43,10 @@ TEST_CASE("bad option values exit 2 naming the option and its range", "[options]
       {"--hwrng-entropy 9", "hwrng-entropy", "8"},
       {"--hwrng-entropy 0", "hwrng-entropy", "8"},
       {"--hwrng-entropy lots", "hwrng-entropy", ""},
+      // Below 0.001 the first hwrng mix could never complete (issue 9 item 7).
+      {"--hwrng-entropy 0.0009", "hwrng-entropy", "[0.001, 8]"},
+      {"--hwrng-retry 0", "hwrng-retry", "[0.1, 3600]"},
+      {"--hwrng-retry 3601", "hwrng-retry", "[0.1, 3600]"},
       {"--max-request 0", "max-request", ""},
       {"--max-request many", "max-request", ""},
       {"--max-connections 0", "max-connections", ""},
@@ -59,6 +63,18 @@ TEST_CASE("bad option values exit 2 naming the option and its range", "[options]
     CHECK_THAT(result.err, Catch::Contains(c.option_name));
     CHECK_THAT(result.err, Catch::Contains(c.range_hint));
   }
+}
+
+// Issue 9 item 15, its reproduction as filed: 256 / H left size_t's range,
+// and the daemon reseeded on every block claiming the hwrng was in the key.
+TEST_CASE("a tiny --hwrng-entropy (1e-17, as filed) exits 2 naming the option and its range", "[options]") {
+  TempDir dir("rngpool-tiny");
+  auto result = run_command("cd " + shell_quote(dir.path().native()) +
+                            " && head -c 100 /dev/urandom > tiny.bin && timeout 10 " + shell_quote(rngpoold_path()) +
+                            " --socket ./u.sock --hwrng ./tiny.bin --hwrng-entropy 1e-17");
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("--hwrng-entropy must be in [0.001, 8], got 1e-17"));
 }
 
 TEST_CASE("an unknown --allow-user or --allow-group exits 2 naming the option and the name", "[options]") {

@@ -2,6 +2,8 @@
 #include "core/health.hpp"
 #include "robustness_support.hpp"
 
+#include <linux/capability.h>
+
 #include <catch2/catch.hpp>
 
 using namespace rngpool;
@@ -95,4 +97,36 @@ TEST_CASE("STATUS shows health-tested hwrng bytes from a healthy FIFO", "[status
   CHECK(status_number(report, "hwrng_bytes_tested") >= status_number(report, "hwrng_bytes_used"));
   CHECK(status_number(report, "rct_failures") == 0);
   CHECK(status_number(report, "apt_failures") == 0);
+}
+
+// Issue 9 item 12.  Root's CAP_IPC_LOCK would lift RLIMIT_MEMLOCK, so the
+// daemon starts without it, under a limit of 0 (privileges.hpp).
+TEST_CASE("key memory that cannot be locked is logged once and makes HEALTH DEGRADED", "[status]") {
+  auto wrapper = with_no_memlock();
+  for (auto& word : without_capabilities({"ipc_lock"})) wrapper.push_back(word);
+  TestDaemon daemon({.wrapper = wrapper});
+  REQUIRE_FALSE(has_effective_capability(daemon.pid(), CAP_IPC_LOCK));
+  auto report = robustness::status_when(daemon.socket_path(), [](const protocol::StatusReport& r) {
+    return status_value(r, "hwrng_state") == "ok";
+  });
+  INFO(protocol::format_status_report(report) << daemon.log());
+  CHECK(status_value(report, "hwrng_state") == "ok");
+  CHECK(status_value(report, "key_memory_locked") == "no");
+  CHECK(status_value(report, "state") == "degraded");
+  const std::string expected =
+      "DEGRADED key memory not locked: mlock(2) failed with RLIMIT_MEMLOCK at 0 bytes, so key pages may be "
+      "swapped to disk";
+  CHECK(status_value(report, "health") == expected);
+  CHECK(health(daemon.socket_path()) == expected);
+  const auto log = daemon.log();
+  const std::string warning = "warning: key memory not locked";
+  auto first = log.find(warning);
+  CHECK(first != std::string::npos);
+  CHECK(log.find(warning, first + 1) == std::string::npos);
+}
+
+TEST_CASE("key memory is locked in an ordinary start", "[status]") {
+  TestDaemon daemon;
+  CHECK(status_value(status_report(daemon.socket_path()), "key_memory_locked") == "yes");
+  CHECK_THAT(daemon.log(), !Catch::Contains("key memory not locked"));
 }

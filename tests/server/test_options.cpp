@@ -86,6 +86,15 @@ TEST_CASE("range boundaries", "[server][options]") {
   CHECK(parsed({"--hwrng-entropy", "8"}).hwrng_entropy == 8.0);
   CHECK(refused({"--hwrng-entropy", "8.001"}).code == 2);
   CHECK(refused({"--hwrng-entropy", "0"}).code == 2);
+  // The floor: below it the first hwrng mix could never complete (issue 9 items 7, 15).
+  CHECK(parsed({"--hwrng-entropy", "0.001"}).hwrng_entropy == 0.001);
+  CHECK(refused({"--hwrng-entropy", "0.000999"}).code == 2);
+  CHECK(refused({"--hwrng-entropy", "1e-17"}).code == 2);
+  CHECK(parsed({}).hwrng_retry == std::chrono::milliseconds(30'000));
+  CHECK(parsed({"--hwrng-retry", "0.1"}).hwrng_retry == std::chrono::milliseconds(100));
+  CHECK(parsed({"--hwrng-retry", "3600"}).hwrng_retry == std::chrono::milliseconds(3'600'000));
+  CHECK(refused({"--hwrng-retry", "0.09"}).code == 2);
+  CHECK(refused({"--hwrng-retry", "3600.5"}).code == 2);
   CHECK(parsed({"--max-request", "256M"}).max_request == 256u << 20);
   CHECK(parsed({"--max-request", "2m"}).max_request == 2u << 20);  // either case, as for K
   CHECK(parsed({"--max-request", "3k"}).max_request == 3u << 10);
@@ -102,7 +111,7 @@ TEST_CASE("range boundaries", "[server][options]") {
 TEST_CASE("a refusal names the option, the range and the value", "[server][options]") {
   auto exit = refused({"--hwrng-entropy", "9"});
   CHECK(exit.code == 2);
-  CHECK(exit.message == "rngpoold: --hwrng-entropy must be in (0, 8], got 9\n");
+  CHECK(exit.message == "rngpoold: --hwrng-entropy must be in [0.001, 8], got 9\n");
   CHECK_THAT(refused({"--idle-timeout", "-5"}).message, Catch::Contains("--idle-timeout") && Catch::Contains("86400"));
   CHECK_THAT(refused({"--log-level", "loud"}).message, Catch::Contains("error, warning, info, debug"));
   CHECK_THAT(refused({"--max-request", "many"}).message, Catch::Contains("got many"));
@@ -115,7 +124,7 @@ TEST_CASE("parse_options: --help and --version exit 0 on stdout", "[server][opti
   auto help = refused({"--help"});
   CHECK(help.code == 0);
   for (const char* option : {"--socket ", "--socket-mode", "--hwrng ", "--require-hwrng", "--hwrng-entropy",
-                             "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
+                             "--hwrng-retry", "--reseed-interval", "--max-request", "--max-connections", "--idle-timeout",
                              "--log-level", "--allow-user", "--allow-group", "--config", "--help", "--version"})
     CHECK_THAT(help.message, Catch::Contains(option));
   CHECK(refused({"--version"}).message == "rngpoold " RNGPOOL_VERSION "\n");

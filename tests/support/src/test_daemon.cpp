@@ -35,14 +35,14 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
                                      const std::string& hwrng) {
   std::string daemon = rngpoold_path();
   if (daemon.empty()) throw std::runtime_error("this build has no rngpoold target");
-  std::vector<std::string> argv;
+  std::vector<std::string> argv = config.wrapper;
   if (config.socket_activated) {
-    argv = {"systemd-socket-activate", "--listen=" + socket_path};
+    argv.insert(argv.end(), {"systemd-socket-activate", "--listen=" + socket_path});
     // systemd-socket-activate hands the program a fresh environment.
     for (const auto& entry : config.env) argv.push_back("--setenv=" + entry);
     argv.push_back(daemon);
   } else {
-    argv = {daemon, "--socket", socket_path};
+    argv.insert(argv.end(), {daemon, "--socket", socket_path});
   }
   argv.insert(argv.end(), {"--hwrng", hwrng});
   argv.insert(argv.end(), config.args.begin(), config.args.end());

@@ -8,6 +8,7 @@
 #include "rngpool/test/eventually.hpp"
 #include "rngpool/test/fifo_feeder.hpp"
 #include "rngpool/test/notify_socket.hpp"
+#include "rngpool/test/privileges.hpp"
 #include "rngpool/test/process_usage.hpp"
 #include "rngpool/test/requests.hpp"
 #include "rngpool/test/run_command.hpp"
