@@ -37,6 +37,8 @@ EntropyConfig entropy_config(const Options& options) {
 ServerLimits server_limits(const Options& options) {
   return ServerLimits{.max_request = options.max_request,
                       .max_connections = options.max_connections,
+                      .max_connections_per_uid = options.max_connections_per_uid,
+                      .max_output_memory = options.max_output_memory,
                       .idle_timeout = options.idle_timeout};
 }
 
@@ -117,6 +119,6 @@ int main(int argc, char** argv) {
     return serve(options);
   } catch (const StartupError& e) {
     log(LogLevel::error, e.what());
-    return 1;
+    return e.exit_code;
   }
 }

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -25,21 +26,71 @@
 
 #include "core/pool.hpp"
 #include "rngpool/protocol/frame.hpp"
+#include "server/asio.hpp"
 
 namespace rngpool::server {
 
 inline constexpr std::size_t kChunkSize = protocol::kHeaderSize + core::kMaxGenerate;
 
-// Chunk memory shared by all connections of the io thread.  Chunks come back
-// wiped; a few are kept for reuse so busy clients do not hit malloc per reply.
+// ---------------------------------------------------------------------------
+// Chunk memory shared by all connections of the io thread
+//
+// Bounded and given back (issue 9 §13).  Bounded: at most --max-output-memory
+// in chunks at once; a connection that finds no room waits for one
+// (subscribe()) instead of allocating past it, and room is handed to the
+// waiters in their order.  Given back: chunks are mmap(2)ed one by one and
+// munmap(2)ed when returned beyond the few kept for reuse (so busy clients
+// do not hit the kernel per reply), so a burst's memory leaves the process
+// when the burst does, which malloc's heap would not promise.
+//
+// Chunks come back wiped (OutputBuffer::release()).
+// ---------------------------------------------------------------------------
+
+struct ChunkUnmap {
+  void operator()(std::uint8_t* chunk) const;
+};
+using Chunk = std::unique_ptr<std::uint8_t, ChunkUnmap>;
+
 class ChunkPool {
  public:
-  std::unique_ptr<std::uint8_t[]> take();
-  void give(std::unique_ptr<std::uint8_t[]> chunk);
+  // Whether one more chunk fits under `limit` bytes of chunks in use.
+  bool has_room(std::uint64_t limit) const;
+  // A chunk, whatever the limit: callers ask has_room() first.
+  Chunk take();
+  void give(Chunk chunk);
+  std::size_t in_use() const { return in_use_; }
+
+  // While the returned object lives, `timer`'s wait is cancelled when a
+  // chunk comes back for it: a condition variable for coroutines.
+  class Subscription;
+  Subscription subscribe(asio::steady_timer& timer, std::uint64_t limit);
 
  private:
   static constexpr std::size_t kKept = 16;
-  std::vector<std::unique_ptr<std::uint8_t[]>> free_;
+  // Wakes as many waiters, first come first, as there is room for.
+  void wake_waiters(std::uint64_t limit);
+
+  std::vector<Chunk> free_;
+  std::size_t in_use_ = 0;
+  std::list<asio::steady_timer*> waiters_;
+  std::uint64_t limit_ = 0;  // of the last subscribe(): the current --max-output-memory
+};
+
+class ChunkPool::Subscription {
+ public:
+  Subscription(ChunkPool& pool, asio::steady_timer& timer)
+      : pool_(pool), entry_(pool.waiters_.insert(pool.waiters_.end(), &timer)) {}
+  // Leaving without a chunk (closed, timed out) passes the room on.
+  ~Subscription() {
+    pool_.waiters_.erase(entry_);
+    pool_.wake_waiters(pool_.limit_);
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  ChunkPool& pool_;
+  std::list<asio::steady_timer*>::iterator entry_;
 };
 
 class OutputBuffer {
@@ -52,9 +103,11 @@ class OutputBuffer {
   std::size_t size() const { return size_; }
   std::size_t room() const { return kChunkSize - size_; }
   bool empty() const { return size_ == 0; }
+  bool holds_chunk() const { return chunk_ != nullptr; }
   std::span<const std::uint8_t> bytes() const { return {chunk_.get(), size_}; }
 
-  // Appends `n` <= room() bytes for the caller to fill.
+  // Appends `n` <= room() bytes for the caller to fill; takes a chunk from
+  // the pool first when it holds none (the caller checked has_room()).
   std::span<std::uint8_t> extend(std::size_t n);
   void append(std::span<const std::uint8_t> bytes);
   void append(std::string_view text);
@@ -69,7 +122,7 @@ class OutputBuffer {
 
  private:
   ChunkPool& pool_;
-  std::unique_ptr<std::uint8_t[]> chunk_;
+  Chunk chunk_;
   std::size_t size_ = 0;
   std::size_t written_ = 0;  // high-water mark of size_ since the chunk was taken
 };

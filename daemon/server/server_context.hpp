@@ -17,6 +17,8 @@ namespace rngpool::server {
 struct ServerLimits {
   std::uint32_t max_request = 1u << 20;
   std::uint32_t max_connections = 1024;
+  std::uint32_t max_connections_per_uid = 256;  // root is not limited
+  std::uint64_t max_output_memory = 32u << 20;  // output chunks of all connections together
   std::chrono::milliseconds idle_timeout{60'000};
 };
 
