@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "server/asio.hpp"
 
