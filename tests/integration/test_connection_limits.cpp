@@ -232,6 +232,24 @@ TEST_CASE("past --max-connections a client is told BUSY, echoing its request, or
   CHECK(status_number(status_report(first), "connections_refused") == 3);
 }
 
+TEST_CASE("librngpool and the CLI report BUSY from a full daemon, not a broken connection", "[limits][client]") {
+  TestDaemon daemon({.hwrng = HwrngFeed::none, .args = {"--max-connections", "1"}});
+  std::optional<TestConnection> holder;  // the one slot, once the harness's readiness check has left it
+  REQUIRE(eventually([&] {
+    try {
+      holder.emplace(daemon.socket_path());
+      return ping(*holder).header.status == Status::ok;
+    } catch (const std::exception&) {
+      return false;  // closed: the slot was still taken
+    }
+  }));
+  const std::string cli = shell_quote(rngpool_cli_path()) + " --socket " + shell_quote(daemon.socket_path());
+  auto busy = run_command("timeout 20 " + cli + " hex 8");
+  INFO("rngpool hex 8: exit " << busy.exit_code << ", " << busy.err);
+  CHECK(busy.exit_code == 1);  // a daemon error, not 3 (connection broke)
+  CHECK_THAT(busy.err, Catch::Contains("BUSY") && Catch::Contains("--max-connections 1 reached"));
+}
+
 TEST_CASE("a refused client is closed after a short grace, PING or not", "[limits][access]") {
   TestDaemon daemon({.hwrng = HwrngFeed::none, .args = {"--allow-user", other_user().name}});
   TestConnection refused(daemon.socket_path());
