@@ -155,7 +155,7 @@ void Connection::answer_input(Input input) {
     return hand_over(Handover::requests);
   switch (write_at_once()) {
     case Write::done:
-      out_.release();  // an idle client holds no chunk
+      out_.idle();  // an idle client soon holds no chunk
       return;
     case Write::blocked:
       return hand_over(Handover::requests);
@@ -226,7 +226,7 @@ asio::awaitable<void> Connection::serve() {
 
 // true: there are requests to finish; false: the connection ends.
 asio::awaitable<bool> Connection::handed_over() {
-  out_.release();  // an idle client holds no chunk
+  out_.idle();  // an idle client soon holds no chunk
   handover_ = Handover::none;
   if (draining_ || fd_ < 0)
     co_return false;
@@ -350,6 +350,8 @@ asio::awaitable<void> Connection::make_room(std::size_t n) {
 // the limit waits for one, as long as it may wait for the client to read.
 asio::awaitable<void> Connection::hold_chunk() {
   const std::uint64_t limit = context_.limits.max_output_memory;
+  if (!out_.holds_chunk() && !context_.chunks.has_room(limit))
+    context_.chunks.reclaim();
   while (!out_.holds_chunk() && !context_.chunks.has_room(limit)) {
     if (draining_ || fd_ < 0)
       throw boost::system::system_error(asio::error::operation_aborted, "closed while waiting for output memory");

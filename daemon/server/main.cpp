@@ -67,7 +67,7 @@ asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& sys
 int serve(const Options& options) {
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   ServerStats stats;
-  ChunkPool chunks;
+  ChunkPool chunks(io.get_executor());
   ClientPoller poller(io.get_executor());
   EntropyService entropy(io.get_executor(), entropy_config(options));
   ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};

@@ -55,8 +55,68 @@ void ChunkPool::wake_waiters(std::uint64_t limit) {
     (*it)->cancel();
 }
 
+// ---------------------------------------------------------------------------
+// Lingering (see the header)
+//
+// A buffer that went idle before the previous sweep and has not been used
+// since has been idle for a whole interval: that sweep releases it.  Busy
+// buffers leave the list and come back when they go idle again, so a
+// stalled reply does not keep the timer running.
+// ---------------------------------------------------------------------------
+
+void ChunkPool::linger(OutputBuffer& buffer) {
+  buffer.idle_ = true;
+  buffer.idle_since_ = sweeps_;
+  if (!buffer.lingering_)
+    buffer.lingering_ = lingering_.insert(lingering_.end(), &buffer);
+  arm_sweep();
+}
+
+void ChunkPool::arm_sweep() {
+  if (sweep_armed_)
+    return;
+  sweep_armed_ = true;
+  sweep_.expires_after(kLinger);
+  sweep_.async_wait([this](const error_code& ec) {
+    sweep_armed_ = false;
+    if (!ec)
+      sweep();
+  });
+}
+
+void ChunkPool::sweep() {
+  ++sweeps_;
+  for (auto it = lingering_.begin(); it != lingering_.end();) {
+    OutputBuffer& buffer = **it++;  // release() removes the entry
+    if (!buffer.idle_) {
+      lingering_.erase(*buffer.lingering_);
+      buffer.lingering_.reset();
+    } else if (buffer.idle_since_ + 1 < sweeps_) {
+      buffer.release();
+    }
+  }
+  if (!lingering_.empty())
+    arm_sweep();
+}
+
+void ChunkPool::reclaim() {
+  for (auto it = lingering_.begin(); it != lingering_.end();) {
+    OutputBuffer& buffer = **it++;
+    if (buffer.idle_)
+      buffer.release();
+  }
+}
+
+void OutputBuffer::idle() {
+  if (!chunk_)
+    return;
+  size_ = 0;
+  pool_.linger(*this);
+}
+
 std::span<std::uint8_t> OutputBuffer::extend(std::size_t n) {
   assert(n <= room());
+  idle_ = false;
   if (!chunk_)
     chunk_ = pool_.take();
   std::span<std::uint8_t> tail(chunk_.get() + size_, n);
@@ -83,6 +143,11 @@ void OutputBuffer::retract(std::size_t n) {
 }
 
 void OutputBuffer::release() {
+  idle_ = false;
+  if (lingering_) {
+    pool_.lingering_.erase(*lingering_);
+    lingering_.reset();
+  }
   if (!chunk_)
     return;
   core::wipe({chunk_.get(), written_});
