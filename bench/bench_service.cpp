@@ -125,11 +125,12 @@ class ServiceBench {
 
   ServerCommand daemon_command(const std::string& socket, const std::string& hwrng) const
   {
-    // A connection limit above the footprint case's 1024 so that case
-    // measures memory, not the limit.
+    // Connection limits above the footprint case's 1024 so that case
+    // measures memory, not the limits (all connections share one uid).
+    const std::string limit = std::to_string(options_.idle_connections + 64);
     return {"rngpoold",
             {options_.daemon, "--socket", path(socket), "--hwrng", hwrng, "--log-level", "info",
-             "--max-connections", std::to_string(options_.idle_connections + 64)},
+             "--max-connections", limit, "--max-connections-per-uid", limit},
             path(socket),
             path("notify-" + socket),
             path(socket + ".log")};

@@ -21,6 +21,14 @@ namespace rngpool::server {
 // 4.13).  Both are the credentials at connect(2) time.
 // ---------------------------------------------------------------------------
 
+std::optional<ucred> peer_credentials(int fd) {
+  ucred peer{};
+  socklen_t size = sizeof peer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0)
+    return std::nullopt;
+  return peer;
+}
+
 PeerGroups peer_groups(int fd, std::size_t capacity) {
   std::vector<gid_t> gids(capacity);
   for (;;) {

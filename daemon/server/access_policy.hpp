@@ -49,6 +49,10 @@ struct AccessPolicy {
   bool lists_group(gid_t gid) const { return std::find(groups.begin(), groups.end(), gid) != groups.end(); }
 };
 
+// SO_PEERCRED of the connected Unix socket `fd`; nullopt (errno set) when
+// it cannot be read.
+std::optional<ucred> peer_credentials(int fd);
+
 // A client's supplementary groups, or why they could not be read.
 struct PeerGroups {
   std::vector<gid_t> gids;

@@ -20,14 +20,17 @@ namespace rngpool::server {
 
 using protocol::Status;
 
-Connection::Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id)
+Connection::Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id,
+                       std::optional<ucred> peer)
     : fd_(fd),
       context_(context),
       set_(set),
       id_(id),
       out_(context.chunks),
       wake_(context.poller.executor()),
-      deadline_(context.poller.now() + context.limits.idle_timeout) {}
+      deadline_(context.poller.now() + context.limits.idle_timeout) {
+  identify_peer(peer);
+}
 
 // Only reached with the socket still open when the io_context is destroyed
 // with the connection's coroutine pending; the poller may be gone by then.
@@ -46,8 +49,7 @@ Connection::~Connection() {
 
 void Connection::start(const std::shared_ptr<Connection>& connection) {
   ::fcntl(connection->fd_, F_SETFL, ::fcntl(connection->fd_, F_GETFL) | O_NONBLOCK);
-  connection->set_.add(*connection);
-  connection->identify_peer();
+  connection->set_.add(*connection, connection->peer_uid_);
   asio::co_spawn(connection->wake_.get_executor(), run(connection), asio::detached);
 }
 
@@ -61,7 +63,7 @@ asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   }
   self->close();
   self->out_.release();
-  self->set_.remove(*self);
+  self->set_.remove(*self, self->peer_uid_);
   log(LogLevel::debug, "client ", self->id_, ": closed");
 }
 
@@ -82,28 +84,38 @@ void Connection::close() {
 // ---------------------------------------------------------------------------
 // Who the client is
 //
-// SO_PEERCRED is read for every client (issue 3 §2), for the log and for
-// --allow-user/--allow-group (PROTOCOL.md §6.1).  This is the one place that
-// reads credentials: whether the client may ask is decided here, once, so
+// SO_PEERCRED is read for every client (issue 3 §2), by the listener (for
+// --max-connections-per-uid), for the log and for --allow-user/--allow-group
+// (PROTOCOL.md §6.1).  Whether the client may ask is decided here, once, so
 // the protocol modes only read allowed_.  Credentials that cannot be read
 // refuse the client when a list is set: an access list must fail closed.
+//
+// A refused client keeps its connection for kRefusedGrace at most, PING or
+// not (issue 9 §5): long enough to be told PERMISSION_DENIED, too short to
+// sit on a connection slot an allowed client needs.
 // ---------------------------------------------------------------------------
 
-void Connection::identify_peer() {
+namespace {
+constexpr std::chrono::seconds kRefusedGrace{5};
+}  // namespace
+
+void Connection::identify_peer(const std::optional<ucred>& peer) {
   const AccessPolicy& policy = context_.access;
-  ucred peer{};
-  socklen_t size = sizeof peer;
-  if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+  if (!peer) {
     allowed_ = !policy.restricts();
-    log(LogLevel::debug, "client ", id_, ": connected, SO_PEERCRED failed: ", errno_text(errno),
+    log(LogLevel::debug, "client ", id_, ": connected, SO_PEERCRED could not be read",
         allowed_ ? "" : "; refused: --allow-user/--allow-group is set");
-    return;
+  } else {
+    peer_uid_ = peer->uid;
+    const AccessDecision decision = decide_access(policy, *peer, [this] { return peer_groups(fd_); });
+    allowed_ = decision.allowed();
+    log(LogLevel::debug, "client ", id_, ": connected, pid ", peer->pid, " uid ", peer->uid, " gid ", peer->gid,
+        ", ", decision);
   }
-  peer_uid_ = peer.uid;
-  const AccessDecision decision = decide_access(policy, peer, [this] { return peer_groups(fd_); });
-  allowed_ = decision.allowed();
-  log(LogLevel::debug, "client ", id_, ": connected, pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid, ", ",
-      decision);
+  if (!allowed_) {
+    latest_ = context_.poller.now() + kRefusedGrace;
+    deadline_ = std::min(deadline_, latest_);
+  }
 }
 
 std::string Connection::permission_denied() const { return permission_denied_message(peer_uid_); }
@@ -143,7 +155,7 @@ void Connection::answer_input(Input input) {
     return hand_over(Handover::requests);
   switch (write_at_once()) {
     case Write::done:
-      out_.release();  // an idle client holds no chunk
+      out_.idle();  // an idle client soon holds no chunk
       return;
     case Write::blocked:
       return hand_over(Handover::requests);
@@ -214,7 +226,7 @@ asio::awaitable<void> Connection::serve() {
 
 // true: there are requests to finish; false: the connection ends.
 asio::awaitable<bool> Connection::handed_over() {
-  out_.release();  // an idle client holds no chunk
+  out_.idle();  // an idle client soon holds no chunk
   handover_ = Handover::none;
   if (draining_ || fd_ < 0)
     co_return false;
@@ -256,7 +268,11 @@ void Connection::wake() {
   wake_.cancel();
 }
 
-void Connection::request_received() { deadline_ = context_.poller.now() + context_.limits.idle_timeout; }
+void Connection::request_received() { extend_deadline(); }
+
+void Connection::extend_deadline() {
+  deadline_ = std::min(context_.poller.now() + context_.limits.idle_timeout, latest_);
+}
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -311,7 +327,7 @@ asio::awaitable<void> Connection::wait_writable() {
 void Connection::written() {
   out_.clear();
   sent_ = 0;
-  deadline_ = context_.poller.now() + context_.limits.idle_timeout;
+  extend_deadline();
 }
 
 // Lets every other ready connection run before this one continues: the
@@ -326,6 +342,23 @@ asio::awaitable<void> Connection::make_room(std::size_t n) {
   if (out_.room() < n) {
     co_await flush();
     co_await yield();
+  }
+  co_await hold_chunk();
+}
+
+// --max-output-memory (output_buffer.hpp): a reply that finds no chunk under
+// the limit waits for one, as long as it may wait for the client to read.
+asio::awaitable<void> Connection::hold_chunk() {
+  const std::uint64_t limit = context_.limits.max_output_memory;
+  if (!out_.holds_chunk() && !context_.chunks.has_room(limit))
+    context_.chunks.reclaim();
+  while (!out_.holds_chunk() && !context_.chunks.has_room(limit)) {
+    if (draining_ || fd_ < 0)
+      throw boost::system::system_error(asio::error::operation_aborted, "closed while waiting for output memory");
+    if (context_.poller.now() >= deadline_)
+      throw boost::system::system_error(asio::error::timed_out, "no output memory before the idle timeout");
+    auto subscription = context_.chunks.subscribe(wake_, limit);
+    co_await sleep_until(deadline_);
   }
 }
 
@@ -376,6 +409,7 @@ asio::awaitable<void> Connection::send_random(std::size_t count, Encoding encodi
       co_await yield();
       continue;
     }
+    co_await hold_chunk();
     append_random(n, encoding);
     count -= n;
   }

@@ -14,8 +14,8 @@
 //   reply bigger than a chunk, STATUS, an error reply, the end -- and the
 //   coroutine finishes it and parks again.
 //
-// The first byte decides the mode: an ASCII letter starts the text protocol
-// (text_mode.cpp), anything else goes to the binary decoder (binary_mode.cpp),
+// The first byte decides the mode: an ASCII letter or a blank starts the text
+// protocol (text_mode.cpp), anything else goes to the binary decoder (binary_mode.cpp),
 // which answers a byte that is not the magic with BAD_FRAME and closes
 // (PROTOCOL.md §1).
 //
@@ -66,8 +66,9 @@ class Session {
 
 class Connection final : public ClientPoller::Client, public std::enable_shared_from_this<Connection> {
  public:
-  // Takes ownership of `fd`, a connected Unix stream socket.
-  Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id);
+  // Takes ownership of `fd`, a connected Unix stream socket whose
+  // SO_PEERCRED is `peer` (nullopt: it could not be read).
+  Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id, std::optional<ucred> peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -87,7 +88,11 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   asio::awaitable<void> flush();
   // Flushes first when fewer than `n` bytes are left in out().
   asio::awaitable<void> make_room(std::size_t n);
-  bool fits(std::size_t n) const { return n <= out_.room(); }
+  // Whether `n` bytes can be appended to out() at once: there is room in its
+  // chunk, and a chunk for it under --max-output-memory.
+  bool fits(std::size_t n) const {
+    return n <= out_.room() && (out_.holds_chunk() || context_.chunks.has_room(context_.limits.max_output_memory));
+  }
   // Whether a random request may be served, waiting for the first seed (or
   // the hwrng) at most until the idle deadline: ok, not_ready or
   // hwrng_unavailable.  Reseeds first for PREDICTION_RESISTANCE.
@@ -112,6 +117,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   // Whether --allow-user/--allow-group let this client ask for more than
   // PING (PROTOCOL.md §6.1); decided once, when it connected.
   bool allowed() const { return allowed_; }
+  std::optional<uid_t> peer_uid() const { return peer_uid_; }
   // The PERMISSION_DENIED message for a client allowed() refuses.
   std::string permission_denied() const;
 
@@ -133,11 +139,13 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   asio::awaitable<bool> woken_before_deadline();
   asio::awaitable<void> sleep_until(SteadyClock::time_point time);
   asio::awaitable<void> wait_writable();
+  asio::awaitable<void> hold_chunk();
   asio::awaitable<void> yield();
   asio::awaitable<protocol::Status> wait_for_admission(std::uint16_t flags);
   Write write_at_once();
   void written();
-  void identify_peer();
+  void identify_peer(const std::optional<ucred>& peer);
+  void extend_deadline();
 
   static constexpr std::size_t kReadSize = 4096;
 
@@ -148,6 +156,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   OutputBuffer out_;
   asio::steady_timer wake_;  // every wait of the coroutine; cancel() wakes it
   SteadyClock::time_point deadline_;
+  SteadyClock::time_point latest_ = SteadyClock::time_point::max();  // no deadline moves past it
   Interest interest_ = Interest::none;
   Handover handover_ = Handover::none;
   bool woken_ = false;

@@ -1,13 +1,11 @@
 #include "server/listener.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 #include "server/connection.hpp"
 #include "server/log.hpp"
@@ -19,79 +17,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-[[noreturn]] void fail(const std::string& what, int error) {
-  throw StartupError(what + ": " + errno_text(error));
-}
-
-// ---------------------------------------------------------------------------
-// Binding --socket
-// ---------------------------------------------------------------------------
-
-sockaddr_un address_of(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);  // length checked by the options
-  return address;
-}
-
-int unix_stream_socket() {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    fail("cannot create a Unix socket", errno);
-  return fd;
-}
-
-// /run/rngpool does not survive a reboot; outside systemd nobody else
-// creates it.  Only the last component is created: a missing /run would be
-// a misconfiguration worth hearing about.
-void ensure_parent_directory(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path();
-  if (parent.empty() || ::mkdir(parent.c_str(), 0755) == 0 || errno == EEXIST)
-    return;
-  fail("cannot create directory " + parent.native() + " for --socket " + path, errno);
-}
-
-// A socket file left by a daemon that died without cleaning up refuses
-// connections (ECONNREFUSED) and may go; one that accepts belongs to a live
-// daemon and must not.
-void clear_stale_socket(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0)
-    return;
-  if (!S_ISSOCK(st.st_mode))
-    throw StartupError("--socket " + path + " exists and is not a socket; refusing to replace it");
-  int probe = unix_stream_socket();
-  sockaddr_un address = address_of(path);
-  int result = ::connect(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  int error = errno;
-  ::close(probe);
-  if (result == 0)
-    throw StartupError("another daemon is already listening on " + path + "; refusing to start a second one");
-  if (error != ECONNREFUSED)
-    fail("cannot check the existing socket " + path, error);
-  if (::unlink(path.c_str()) != 0)
-    fail("cannot remove the stale socket " + path, errno);
-  log(LogLevel::info, "removed stale socket ", path);
-}
-
-int bind_socket_file(const std::string& path, mode_t mode) {
-  ensure_parent_directory(path);
-  clear_stale_socket(path);
-  int fd = unix_stream_socket();
-  sockaddr_un address = address_of(path);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    int error = errno;
-    ::close(fd);
-    fail("cannot bind " + path, error);
-  }
-  // Set after bind, so the umask cannot narrow it.
-  if (::chmod(path.c_str(), mode) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    int error = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    fail("cannot set up " + path, error);
-  }
-  return fd;
+bool out_of_descriptors(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec.value() == ENFILE;
 }
 
 bool transient_accept_error(const error_code& ec) {
@@ -107,29 +34,34 @@ bool transient_accept_error(const error_code& ec) {
 
 Listener::Listener(asio::any_io_executor executor, const Options& options, ServerContext& context,
                    ConnectionSet& connections)
-    : acceptor_(executor), context_(context), connections_(connections), backoff_(executor) {
+    : acceptor_(executor), context_(context), connections_(connections), refusals_(executor), backoff_(executor) {
   if (int fd = systemd_listen_fd(); fd >= 0) {
     acceptor_.assign(asio::local::stream_protocol(), fd);
     description_ = "the socket systemd passed in (fd " + std::to_string(fd) + "; --socket ignored)";
     return;
   }
-  int fd = bind_socket_file(options.socket_path, options.socket_mode);
-  struct stat st {};
-  if (::stat(options.socket_path.c_str(), &st) == 0)
-    file_ = SocketFile{options.socket_path, st.st_dev, st.st_ino};
-  acceptor_.assign(asio::local::stream_protocol(), fd);
+  const BoundSocket bound = bind_socket_file(options.socket_path, options.socket_mode);
+  file_ = SocketFile{options.socket_path, bound.device, bound.inode};
+  acceptor_.assign(asio::local::stream_protocol(), bound.fd);
   description_ = options.socket_path;
 }
 
 // Only our own socket file: a second daemon started by mistake must not
 // unlink the first one's socket when it exits.
 Listener::~Listener() {
+  if (spare_ >= 0)
+    ::close(spare_);
   struct stat st {};
   if (file_ && ::stat(file_->path.c_str(), &st) == 0 && st.st_dev == file_->device && st.st_ino == file_->inode)
     ::unlink(file_->path.c_str());
 }
 
-void Listener::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+// Non-blocking, so that refuse_with_spare() never waits in accept(2).
+void Listener::start() {
+  acceptor_.non_blocking(true);
+  spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
 
 void Listener::stop() {
   error_code ignored;
@@ -140,8 +72,8 @@ void Listener::stop() {
 // ---------------------------------------------------------------------------
 // Accepting
 //
-// Past --max-connections a client is accepted and closed at once, so it sees
-// a prompt EOF rather than hanging in the backlog, and counted for STATUS.
+// Past a limit a client is accepted, told BUSY and closed, so it does not
+// hang in the backlog, and counted for STATUS.
 // Running out of file descriptors is waited out briefly instead of spinning.
 // ---------------------------------------------------------------------------
 
@@ -151,8 +83,10 @@ asio::awaitable<void> Listener::accept_loop() {
     UnixSocket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (!acceptor_.is_open())
       break;
+    if (out_of_descriptors(ec) && refuse_with_spare())
+      continue;
     if (transient_accept_error(ec)) {
-      log(LogLevel::warning, "accept failed: ", ec.message(), "; retrying in 100 ms");
+      shortage(ec.message() + "; retrying every 100 ms");
       backoff_.expires_after(100ms);
       co_await backoff_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
@@ -161,18 +95,83 @@ asio::awaitable<void> Listener::accept_loop() {
       log(LogLevel::debug, "accept failed: ", ec.message());
       continue;
     }
+    shortage_over();
     take(std::move(socket));
   }
 }
 
-void Listener::take(UnixSocket socket) {
+// ---------------------------------------------------------------------------
+// Out of file descriptors
+//
+// accept(2) fails with EMFILE while the client waits in the backlog, which
+// would leave it hanging there until its own timeout (issue 9 §9).  So the
+// listener keeps one descriptor in reserve (/dev/null): it gives it up to
+// accept the client, tells it BUSY at once and closes it, and takes the
+// reserve back.  The warning is one line per shortage, and one more with the
+// count when it is over, not one per attempt.
+// ---------------------------------------------------------------------------
+
+bool Listener::refuse_with_spare() {
+  if (spare_ < 0)
+    return false;
+  ::close(spare_);
+  int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+  const int error = errno;
+  if (fd >= 0) {
+    shortage("out of file descriptors; refusing new clients with BUSY until some close");
+    ++context_.stats.connections_refused;
+    BusyRefusals::refuse_now(fd, "the daemon is out of file descriptors; retry later");
+  }
+  spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 || error == EAGAIN || error == EWOULDBLOCK;
+}
+
+void Listener::shortage(const std::string& what) {
+  if (shortage_count_++ == 0)
+    log(LogLevel::warning, "accept: ", what);
+}
+
+void Listener::shortage_over() {
+  if (shortage_count_ == 0)
+    return;
+  log(LogLevel::warning, "accepting again after ", shortage_count_, " failed or refused accept(s)");
+  shortage_count_ = 0;
+}
+
+// ---------------------------------------------------------------------------
+// Limits
+//
+// --max-connections bounds the daemon's descriptors and memory;
+// --max-connections-per-uid keeps one local user, allowed or not, from
+// holding every slot (issue 9 §5), so an allowed client still gets in while
+// another uid floods.  Root is not limited per uid: it can stop the daemon
+// anyway, and its tools (monitoring, benches) may open many connections.
+// Either way the client is told BUSY before the close (busy_refusal.hpp).
+// ---------------------------------------------------------------------------
+
+std::string Listener::over_limit(const std::optional<ucred>& peer) const {
+  const ServerLimits& limits = context_.limits;
+  if (connections_.size() >= limits.max_connections)
+    return "--max-connections " + std::to_string(limits.max_connections) + " reached; retry later";
+  if (peer && peer->uid != 0 && connections_.of_uid(peer->uid) >= limits.max_connections_per_uid)
+    return "--max-connections-per-uid " + std::to_string(limits.max_connections_per_uid) + " reached for uid " +
+           std::to_string(peer->uid) + "; retry later";
+  return {};
+}
+
+void Listener::count_refusal(const std::string& why) {
   ServerStats& stats = context_.stats;
-  if (connections_.size() >= context_.limits.max_connections) {
-    ++stats.connections_refused;
-    if (stats.connections_refused % 1000 == 1)
-      log(LogLevel::warning, "--max-connections ", context_.limits.max_connections, " reached; ",
-          stats.connections_refused, " connection(s) refused so far");
-    return;  // closed as `socket` goes out of scope
+  ++stats.connections_refused;
+  if (stats.connections_refused % 1000 == 1)
+    log(LogLevel::warning, why, "; ", stats.connections_refused, " connection(s) refused so far");
+}
+
+void Listener::take(UnixSocket socket) {
+  const std::optional<ucred> peer = peer_credentials(socket.native_handle());
+  if (std::string why = over_limit(peer); !why.empty()) {
+    count_refusal(why);
+    refusals_.refuse(std::move(socket), why);
+    return;
   }
   error_code ec;
   int fd = socket.release(ec);  // the connection serves it through the ClientPoller, not Asio's reactor
@@ -180,8 +179,8 @@ void Listener::take(UnixSocket socket) {
     log(LogLevel::warning, "cannot take over an accepted socket: ", ec.message());
     return;
   }
-  ++stats.connections_accepted;
-  Connection::start(std::make_shared<Connection>(fd, context_, connections_, next_id_++));
+  ++context_.stats.connections_accepted;
+  Connection::start(std::make_shared<Connection>(fd, context_, connections_, next_id_++, peer));
 }
 
 }  // namespace rngpool::server

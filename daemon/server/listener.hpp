@@ -1,30 +1,25 @@
 // The listening socket and the accept loop.
 //
 // Either systemd hands the socket over (socket activation, --socket is then
-// ignored) or the daemon binds --socket itself.  Binding itself means dealing
-// with what a previous run left behind: a socket file nobody answers on is
-// stale and removed, but one a live daemon answers on is refused -- two
-// daemons on one path would silently split the clients (issue 3 §3).
+// ignored) or the daemon binds --socket itself (socket_file.hpp: the
+// directory, the mode, what a previous run left behind).
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "server/asio.hpp"
+#include "server/busy_refusal.hpp"
 #include "server/connection_set.hpp"
 #include "server/options.hpp"
 #include "server/server_context.hpp"
+#include "server/socket_file.hpp"
 
 namespace rngpool::server {
-
-// The daemon cannot start (exit 1); the message says why.
-struct StartupError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 class Listener {
  public:
@@ -48,14 +43,23 @@ class Listener {
 
   asio::awaitable<void> accept_loop();
   void take(UnixSocket socket);
+  // Why a client with `peer` may not have a connection; empty: it may.
+  std::string over_limit(const std::optional<ucred>& peer) const;
+  void count_refusal(const std::string& why);
+  bool refuse_with_spare();
+  void shortage(const std::string& what);
+  void shortage_over();
 
   asio::local::stream_protocol::acceptor acceptor_;
   ServerContext& context_;
   ConnectionSet& connections_;
+  BusyRefusals refusals_;
   std::optional<SocketFile> file_;  // the socket file we created, removed on exit
   std::string description_;
   asio::steady_timer backoff_;
   std::uint64_t next_id_ = 1;
+  int spare_ = -1;                 // the descriptor kept for refusing a client at the limit
+  std::uint64_t shortage_count_ = 0;  // accepts failed or refused since the last that worked
 };
 
 }  // namespace rngpool::server

@@ -38,6 +38,8 @@ EntropyConfig entropy_config(const Options& options) {
 ServerLimits server_limits(const Options& options) {
   return ServerLimits{.max_request = options.max_request,
                       .max_connections = options.max_connections,
+                      .max_connections_per_uid = options.max_connections_per_uid,
+                      .max_output_memory = options.max_output_memory,
                       .idle_timeout = options.idle_timeout};
 }
 
@@ -66,7 +68,7 @@ asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& sys
 int serve(const Options& options) {
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   ServerStats stats;
-  ChunkPool chunks;
+  ChunkPool chunks(io.get_executor());
   ClientPoller poller(io.get_executor());
   EntropyService entropy(io.get_executor(), entropy_config(options));
   ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};
@@ -118,6 +120,6 @@ int main(int argc, char** argv) {
     return serve(options);
   } catch (const StartupError& e) {
     log(LogLevel::error, e.what());
-    return 1;
+    return e.exit_code;
   }
 }

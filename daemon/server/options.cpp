@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -236,7 +237,7 @@ po::options_description service_options() {
      "Unix socket to listen on (default /run/rngpool/rngpool.sock; at most 107 bytes). "
      "Ignored under systemd socket activation.")
     ("socket-mode", text()->value_name("MODE"),
-     "Permissions of the socket, octal 0000..0777 (default 0666).")
+     "Permissions of the socket, octal 0000..0777 (default 0666), whatever the umask.")
     ("hwrng", text()->value_name("PATH|none"),
      "Hardware RNG to read, or 'none' to run on getrandom(2) alone (default /dev/hwrng). "
      "A file or FIFO works too.")
@@ -255,8 +256,14 @@ po::options_description service_options() {
      "Largest GET_RANDOM/HEX/BASE64 request, 1..268435456, K or M suffix allowed "
      "(default 1M); larger ones get TOO_LARGE.")
     ("max-connections", text()->value_name("N"),
-     "Simultaneous clients, 1..65536 (default 1024); further connections are closed "
-     "at once and counted.")
+     "Simultaneous clients, 1..65536 (default 1024); further connections get BUSY, "
+     "are closed and counted.")
+    ("max-connections-per-uid", text()->value_name("N"),
+     "Simultaneous clients of one uid, 1..65536 (default: a quarter of --max-connections, "
+     "at least 1); root is not limited. Further ones get BUSY and are closed.")
+    ("max-output-memory", text()->value_name("BYTES"),
+     "Memory for replies being written, all clients together, 1M..4095M, K or M suffix "
+     "allowed (default 32M); past it a reply waits for room.")
     ("idle-timeout", text()->value_name("S"),
      "Seconds a client may take to send a complete request, 0.1..86400 (default 60); "
      "also bounds the wait for the first seed.")
@@ -293,7 +300,8 @@ std::string help_text(const po::options_description& all) {
       << all
       << "\n"
          "Exit status: 0 after SIGTERM/SIGINT, 1 when the daemon cannot start (socket in\n"
-         "use, bind failure), 2 for a bad option or config value.\n";
+         "use, bind failure), 2 for a bad option or config value or a socket directory\n"
+         "other users may write.\n";
   return out.str();
 }
 
@@ -345,6 +353,13 @@ Options to_options(const po::variables_map& vm) {
   });
   take(vm, "max-connections", o.max_connections, [](std::string_view k, std::string_view v) {
     return static_cast<std::uint32_t>(integer_in(k, v, 1, 65536));
+  });
+  o.max_connections_per_uid = std::max<std::uint32_t>(1, o.max_connections / 4);
+  take(vm, "max-connections-per-uid", o.max_connections_per_uid, [](std::string_view k, std::string_view v) {
+    return static_cast<std::uint32_t>(integer_in(k, v, 1, 65536));
+  });
+  take(vm, "max-output-memory", o.max_output_memory, [](std::string_view k, std::string_view v) {
+    return std::uint64_t{byte_count_in(k, v, 1u << 20, 4095u << 20)};
   });
   take(vm, "idle-timeout", o.idle_timeout, [](std::string_view k, std::string_view v) {
     return seconds_in(k, v, 0.1, 86400);

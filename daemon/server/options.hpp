@@ -32,6 +32,10 @@ struct Options {
   std::chrono::seconds reseed_interval{60};
   std::uint32_t max_request = 1u << 20;
   std::uint32_t max_connections = 1024;
+  // Clients of one uid (root excepted); 0 until parsed: a quarter of
+  // max_connections, at least 1.
+  std::uint32_t max_connections_per_uid = 0;
+  std::uint64_t max_output_memory = 32u << 20;  // all replies being written, bytes
   std::chrono::milliseconds idle_timeout{60'000};
   LogLevel log_level = LogLevel::info;
   AccessPolicy access;  // --allow-user, --allow-group: empty, everybody may ask

@@ -28,7 +28,7 @@ void forbid_core_dumps() {
 // ---------------------------------------------------------------------------
 
 namespace {
-constexpr rlim_t kSpareFds = 32;  // listener, hwrng, stdio, journal, slack
+constexpr rlim_t kSpareFds = 96;  // listener, hwrng, stdio, journal, BUSY refusals waiting (64), slack
 }
 
 void raise_fd_limit(std::size_t connections) {

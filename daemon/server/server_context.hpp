@@ -17,6 +17,8 @@ namespace rngpool::server {
 struct ServerLimits {
   std::uint32_t max_request = 1u << 20;
   std::uint32_t max_connections = 1024;
+  std::uint32_t max_connections_per_uid = 256;  // root is not limited
+  std::uint64_t max_output_memory = 32u << 20;  // output chunks of all connections together
   std::chrono::milliseconds idle_timeout{60'000};
 };
 
@@ -24,7 +26,7 @@ struct ServerStats {
   SteadyClock::time_point started = SteadyClock::now();
   std::uint64_t clients_connected = 0;
   std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_refused = 0;  // beyond --max-connections
+  std::uint64_t connections_refused = 0;  // told BUSY: a connection limit, or out of descriptors
   std::uint64_t requests_served = 0;   // GET_RANDOM, HEX, BASE64 answered OK (PROTOCOL.md §5.2)
   std::uint64_t requests_refused = 0;  // any request answered with an error
   std::uint64_t bytes_served = 0;         // random bytes handed out

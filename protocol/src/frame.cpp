@@ -54,7 +54,8 @@ std::optional<Status> status_from_name(std::string_view name)
 // starts, so it replies and closes.
 bool is_fatal(Status status)
 {
-  return status == Status::bad_frame || status == Status::unsupported_version;
+  // BUSY: the daemon closes after it (PROTOCOL.md §6.2).
+  return status == Status::bad_frame || status == Status::unsupported_version || status == Status::busy;
 }
 
 std::string_view opcode_name(Opcode opcode)

@@ -14,9 +14,13 @@
 
 namespace rngpool::protocol {
 
+// A letter starts a command; a blank or a line end starts what §10.1
+// ignores before one (a person at nc pressing Enter first, or indenting).
+// None of them can be the binary magic (PROTOCOL.md §1).
 bool starts_text_mode(std::uint8_t first_byte)
 {
-  return (first_byte >= 'A' && first_byte <= 'Z') || (first_byte >= 'a' && first_byte <= 'z');
+  const bool letter = (first_byte >= 'A' && first_byte <= 'Z') || (first_byte >= 'a' && first_byte <= 'z');
+  return letter || first_byte == ' ' || first_byte == '\t' || first_byte == '\r' || first_byte == '\n';
 }
 
 // ---------------------------------------------------------------------------

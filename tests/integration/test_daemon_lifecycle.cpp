@@ -52,6 +52,47 @@ TEST_CASE("the socket file gets --socket-mode", "[lifecycle]") {
   CHECK((st.st_mode & 0777) == 0600);
 }
 
+// The umask is the test process's, inherited by the daemon it spawns.
+TEST_CASE("under umask 077 the socket directory and socket still get their modes", "[lifecycle]") {
+  TempDir dir("rngpool-umask");
+  const auto socket = dir.path() / "run" / "rngpool.sock";
+  const mode_t saved = umask(077);
+  std::unique_ptr<TestDaemon> daemon;
+  try {
+    daemon = std::make_unique<TestDaemon>(DaemonConfig{.hwrng = HwrngFeed::none, .socket_path = socket.native()});
+  } catch (...) {
+    umask(saved);
+    throw;
+  }
+  umask(saved);
+  struct stat st {};
+  REQUIRE(stat(socket.parent_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0755);
+  REQUIRE(stat(socket.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0666);
+  TestConnection connection(socket.native());
+  CHECK(ping(connection).header.status == Status::ok);
+}
+
+TEST_CASE("a socket directory writable by others is refused unless sticky", "[lifecycle]") {
+  TempDir dir("rngpool-shared");
+  const auto shared = dir.path() / "shared";
+  REQUIRE(mkdir(shared.c_str(), 0700) == 0);
+  REQUIRE(chmod(shared.c_str(), 0777) == 0);
+  const auto socket = (shared / "rngpool.sock").native();
+  auto refused = run_command("timeout 10 " + shell_quote(rngpoold_path()) + " --hwrng none --socket " +
+                             shell_quote(socket));
+  INFO(refused.err);
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains(shared.native()) && Catch::Contains("writable by group or others"));
+  CHECK_FALSE(is_socket(socket));
+
+  REQUIRE(chmod(shared.c_str(), 01777) == 0);
+  TestDaemon daemon({.hwrng = HwrngFeed::none, .socket_path = socket});
+  TestConnection connection(socket);
+  CHECK(ping(connection).header.status == Status::ok);
+}
+
 TEST_CASE("a stale socket file is replaced", "[lifecycle]") {
   TempDir dir("rngpool-stale");
   auto path = (dir.path() / "rngpool.sock").native();

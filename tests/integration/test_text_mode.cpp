@@ -99,6 +99,14 @@ TEST_CASE("text commands are case-insensitive and take CRLF", "[text]") {
                 "ERR BAD_FRAME HEX needs a byte count\n"));
 }
 
+TEST_CASE("leading blanks and blank lines start text mode too", "[text]") {
+  // PROTOCOL.md §1 and §10.1: a person may press Enter or indent first.
+  for (std::string_view input : {" PING\n", "\tPING\n", "\nPING\n", "\r\nPING\n", "\n\n  \t\r\nping\n"}) {
+    INFO("input: " << std::string(input));
+    CHECK(transcript(input) == "PONG\n");
+  }
+}
+
 TEST_CASE("an over-long text line is fatal", "[text]") {
   auto out = transcript(std::string(300, 'A') + "\nPING\n", Close::may_reset);
   CHECK(out == "ERR BAD_FRAME line longer than 256 bytes\n");

@@ -62,10 +62,11 @@ TEST_CASE("status names are the spec's and map both ways", "[frame]")
   CHECK(status_name(static_cast<Status>(200)) == "UNKNOWN_STATUS");
 }
 
-TEST_CASE("only BAD_FRAME and UNSUPPORTED_VERSION are fatal", "[frame]")
+TEST_CASE("only BAD_FRAME, UNSUPPORTED_VERSION and BUSY are fatal", "[frame]")
 {
   for (const Status status : kAllStatuses)
-    CHECK(is_fatal(status) == (status == Status::bad_frame || status == Status::unsupported_version));
+    CHECK(is_fatal(status) ==
+          (status == Status::bad_frame || status == Status::unsupported_version || status == Status::busy));
 }
 
 TEST_CASE("opcode names", "[frame]")

@@ -74,11 +74,12 @@ const std::vector<std::string> kTranscriptExpected = {
 
 }  // namespace
 
-TEST_CASE("a letter starts text mode, nothing else does", "[text]")
+TEST_CASE("a letter or a blank starts text mode, nothing else does", "[text]")
 {
   for (int byte = 0; byte < 256; ++byte) {
     const bool letter = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z');
-    CHECK(starts_text_mode(static_cast<std::uint8_t>(byte)) == letter);
+    const bool blank = byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
+    CHECK(starts_text_mode(static_cast<std::uint8_t>(byte)) == (letter || blank));
   }
   CHECK_FALSE(starts_text_mode(kMagic));
 }

@@ -218,3 +218,23 @@ TEST_CASE("allow-user and allow-group in the config file", "[server][options][ac
   CHECK(exit.code == 2);
   CHECK_THAT(exit.message, Catch::Contains("--allow-group") && Catch::Contains(rngpool::test::unknown_account_name()));
 }
+
+TEST_CASE("connection and output-memory limits: defaults, ranges and the config file", "[server][options]") {
+  CHECK(parsed({}).max_connections_per_uid == 256);  // a quarter of 1024
+  CHECK(parsed({"--max-connections", "100"}).max_connections_per_uid == 25);
+  CHECK(parsed({"--max-connections", "3"}).max_connections_per_uid == 1);
+  CHECK(parsed({"--max-connections", "100", "--max-connections-per-uid", "100"}).max_connections_per_uid == 100);
+  CHECK(parsed({}).max_output_memory == 32u << 20);
+  CHECK(parsed({"--max-output-memory", "1M"}).max_output_memory == 1u << 20);
+  CHECK(parsed({"--max-output-memory", "4095M"}).max_output_memory == std::uint64_t{4095} << 20);
+  CHECK_THAT(refused({"--max-connections-per-uid", "0"}).message,
+             Catch::Contains("--max-connections-per-uid must be an integer in [1, 65536], got 0"));
+  CHECK_THAT(refused({"--max-output-memory", "1023K"}).message, Catch::Contains("--max-output-memory must be"));
+  CHECK(refused({"--max-output-memory", "4096M"}).code == 2);
+
+  TempConfig config("max-connections = 40\nmax-connections-per-uid = 7\nmax-output-memory = 2M\n");
+  auto result = parse({}, config.path);
+  REQUIRE(std::holds_alternative<Options>(result));
+  CHECK(std::get<Options>(result).max_connections_per_uid == 7);
+  CHECK(std::get<Options>(result).max_output_memory == 2u << 20);
+}

@@ -17,7 +17,8 @@ namespace rngpool::protocol {
 // A line, its "\n" or "\r\n" included, is at most this long (PROTOCOL.md §10.1).
 inline constexpr std::size_t kMaxTextLine = 256;
 
-// A byte that starts text mode: an ASCII letter.
+// A byte that starts text mode: an ASCII letter, or a space, tab, CR or LF
+// (PROTOCOL.md §1, §10.1).
 bool starts_text_mode(std::uint8_t first_byte);
 
 struct TextCommand {
