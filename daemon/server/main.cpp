@@ -150,6 +150,10 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, Running& daemon,
 // (UNSAFE_IO); the scheduler, which those posts go through, stays locked.
 int serve(const std::vector<std::string>& args, const Options& options) {
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  // Caught before the socket file exists; they wait in the set until run().
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGQUIT);
+  for (int reloading_or_ignored : {SIGHUP, SIGUSR1, SIGUSR2})
+    signals.add(reloading_or_ignored);
   ServerStats stats;
   ChunkPool chunks;
   ClientPoller poller(io.get_executor());
@@ -161,9 +165,6 @@ int serve(const std::vector<std::string>& args, const Options& options) {
   entropy.on_change([&] { systemd.state_changed(); });
 
   Running running{args, options, context, entropy, systemd};
-  asio::signal_set signals(io, SIGTERM, SIGINT, SIGQUIT);
-  for (int reloading_or_ignored : {SIGHUP, SIGUSR1, SIGUSR2})
-    signals.add(reloading_or_ignored);
   asio::co_spawn(io, handle_signals(signals, running, listener, connections), asio::detached);
 
   log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", listener.description(), ", hwrng ",

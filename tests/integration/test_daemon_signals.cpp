@@ -76,7 +76,7 @@ TEST_CASE("SIGHUP: a lowered max-request refuses what was served before", "[sign
   CHECK(d.daemon.running());
 }
 
-TEST_CASE("SIGHUP: limits and the reseed interval change, one log line each; the command line still wins",
+TEST_CASE("SIGHUP: limits and the reseed interval change, one log line each, and the command line still wins",
           "[signals][reload]") {
   ConfiguredDaemon d("max-connections = 100\nidle-timeout = 30\n", {"--reseed-interval", "60"});
   d.rewrite("max-connections = 200\nidle-timeout = 7\nreseed-interval = 5\n");

@@ -234,7 +234,7 @@ TEST_CASE("a config file the daemon's user may not read exits 2 with EACCES", "[
                                Catch::Contains(std::strerror(EACCES)));
 }
 
-TEST_CASE("--config /dev/null is an empty config, skipping the default file", "[server][options][config]") {
+TEST_CASE("a config of /dev/null is empty and skips the default file", "[server][options][config]") {
   TempConfig fallback("max-request = 64\n");
   CHECK(std::get<Options>(parse({"--config", "/dev/null"}, fallback.path)).max_request == 1u << 20);
 }
