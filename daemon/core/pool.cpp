@@ -122,6 +122,8 @@ void Pool::reseed(Clock::time_point now) {
 
 bool Pool::seeded() const { return state_->seeded; }
 
+void Pool::set_reseed_interval(std::chrono::seconds interval) { state_->config.reseed_interval = interval; }
+
 bool Pool::reseed_due(Clock::time_point now) const {
   const State& s = *state_;
   return !s.seeded || now - s.last_reseed >= s.config.reseed_interval ||

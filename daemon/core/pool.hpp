@@ -70,6 +70,9 @@ class Pool {
   bool seeded() const;
   // Not yet seeded, the interval has passed, or the byte budget is spent.
   bool reseed_due(Clock::time_point now) const;
+  // A new interval at run time (the daemon's reload); reseed_due() measures
+  // it from the last reseed.
+  void set_reseed_interval(std::chrono::seconds interval);
   // Some reseed so far has mixed in hwrng bytes; the key chains forward, so
   // that input stays in every later key.
   bool hwrng_in_key() const;

@@ -138,12 +138,18 @@ void EntropyService::reseed(std::string_view why) {
 
 void EntropyService::reseed_now() { reseed("prediction resistance"); }
 
+// Waking the schedule makes it poll reseed_due() and re-arm with the new period.
+void EntropyService::set_reseed_interval(std::chrono::seconds interval) {
+  config_.reseed_interval = interval;
+  pool_.set_reseed_interval(interval);
+  reseed_timer_.cancel();
+}
+
 // The pool says when it is due; polling it at a quarter of the interval keeps
 // a reseed at most that late without a timer per reseed source.
 asio::awaitable<void> EntropyService::reseed_on_schedule() {
-  auto period = std::max<std::chrono::seconds>(std::chrono::seconds(1), config_.reseed_interval / 4);
   while (!stopping_) {
-    reseed_timer_.expires_after(period);
+    reseed_timer_.expires_after(std::max<std::chrono::seconds>(std::chrono::seconds(1), config_.reseed_interval / 4));
     error_code ec;
     co_await reseed_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!stopping_ && pool_.seeded() && pool_.reseed_due(core::Clock::now()))

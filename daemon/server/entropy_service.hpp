@@ -99,6 +99,9 @@ class EntropyService {
   void generate(std::span<std::uint8_t> out);
   // Prediction resistance: a fresh key before the next byte.
   void reseed_now();
+  // --reseed-interval changed at run time (SIGHUP): the schedule follows at
+  // once, and a reseed the new interval makes overdue happens now.
+  void set_reseed_interval(std::chrono::seconds interval);
 
   // While the returned object lives, `timer`'s wait is cancelled on every
   // change that may alter admission(): a cheap condition variable for

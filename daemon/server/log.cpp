@@ -53,10 +53,14 @@ std::optional<LogLevel> log_level_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view to_string(LogLevel level) { return kLevelNames[static_cast<std::size_t>(level)]; }
+
 void log_init(LogLevel level) {
   threshold = level;
   to_journal = stderr_is_journal();
 }
+
+void log_set_level(LogLevel level) { threshold = level; }
 
 bool log_enabled(LogLevel level) { return level <= threshold.load(std::memory_order_relaxed); }
 

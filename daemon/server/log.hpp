@@ -17,9 +17,12 @@ namespace rngpool::server {
 enum class LogLevel { error, warning, info, debug };
 
 std::optional<LogLevel> log_level_from_name(std::string_view name);
+std::string_view to_string(LogLevel level);
 
 // Reads JOURNAL_STREAM once; call before any thread starts.
 void log_init(LogLevel threshold);
+// A new --log-level at run time (SIGHUP); safe from any thread.
+void log_set_level(LogLevel threshold);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, std::string_view message);
 

@@ -2,14 +2,18 @@
 
 #include "server/entropy_service.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -283,7 +287,8 @@ po::options_description command_line_only() {
   po::options_description d("Command line only", 80, 40);
   d.add_options()
     ("config", po::value<std::string>()->value_name("FILE"),
-     "Read options from FILE (default /etc/rngpool/rngpoold.conf when it exists).")
+     "Read options from FILE (default /etc/rngpool/rngpoold.conf when it exists; "
+     "one that exists but cannot be read stops the daemon).")
     ("help", "Print this help and exit.")
     ("version", "Print the version and exit.");
   return d;
@@ -299,21 +304,75 @@ std::string help_text(const po::options_description& all) {
          "\n"
       << all
       << "\n"
-         "Exit status: 0 after SIGTERM/SIGINT, 1 when the daemon cannot start (socket in\n"
-         "use, bind failure), 2 for a bad option or config value or a socket directory\n"
-         "other users may write.\n";
+         "SIGHUP re-reads the config file and applies what can change at run time.\n"
+         "\n"
+         "Exit status: 0 after SIGTERM/SIGINT/SIGQUIT, 1 when the daemon cannot start\n"
+         "(socket in use, bind failure), 2 for a bad option or config value, a config\n"
+         "file that exists but cannot be read, or a socket directory other users may\n"
+         "write.\n";
   return out.str();
 }
 
 // ---------------------------------------------------------------------------
-// Reading the sources
+// Reading the config file
+//
+// Fail closed (issue 9 §1): a config file that exists but cannot be read
+// holds settings -- an access list, a lower limit -- that the daemon would
+// otherwise run without, silently.  So only "the default file does not
+// exist" (ENOENT) means "no config"; any other failure to open or read it,
+// and any failure at all for a --config file, stops the daemon naming the
+// file and the error.  O_NONBLOCK keeps a FIFO from hanging the start (it
+// is refused: what it held would be gone at the next reload); a character
+// device is allowed for --config /dev/null, which skips the default file.
 // ---------------------------------------------------------------------------
 
-void read_config_file(const std::string& path, const po::options_description& keys,
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+[[noreturn]] void unreadable(const std::string& path, std::string_view why) {
+  throw OptionError("cannot read config file " + path + ": " + std::string(why));
+}
+
+std::string read_all(int fd, const std::string& path) {
+  std::string text;
+  std::array<char, 4096> block{};
+  for (;;) {
+    const ssize_t n = ::read(fd, block.data(), block.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      unreadable(path, errno_text(errno));
+    if (n == 0)
+      return text;
+    text.append(block.data(), static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes)
+      unreadable(path, "larger than 1 MiB");
+  }
+}
+
+// The file's text, or nullopt when `missing_is_fine` and it does not exist.
+std::optional<std::string> config_text(const std::string& path, bool missing_is_fine) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0 && errno == ENOENT && missing_is_fine)
+    return std::nullopt;
+  if (fd < 0)
+    unreadable(path, errno_text(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    unreadable(path, errno_text(errno));
+  if (S_ISDIR(st.st_mode))
+    unreadable(path, errno_text(EISDIR));
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    unreadable(path, "not a regular file");
+  return read_all(fd, path);
+}
+
+void read_config_file(const std::string& path, const std::string& text, const po::options_description& keys,
                       po::variables_map& vm) {
-  std::ifstream file(path);
-  if (!file)
-    throw OptionError("cannot read config file " + path);
+  std::istringstream file(text);
   try {
     po::store(po::parse_config_file(file, keys, false), vm);
   } catch (const po::error& e) {
@@ -321,13 +380,11 @@ void read_config_file(const std::string& path, const po::options_description& ke
   }
 }
 
-std::optional<std::string> config_path(const po::variables_map& vm, const std::string& default_config) {
-  if (vm.count("config"))
-    return vm["config"].as<std::string>();
-  std::ifstream probe(default_config);
-  if (probe)
-    return default_config;
-  return std::nullopt;
+void read_config(po::variables_map& vm, const std::string& default_config, const po::options_description& keys) {
+  const bool named = vm.count("config") != 0;
+  const std::string path = named ? vm["config"].as<std::string>() : default_config;
+  if (auto text = config_text(path, !named))
+    read_config_file(path, *text, keys, vm);
 }
 
 template <typename T, typename Convert>
@@ -392,8 +449,7 @@ std::variant<Options, OptionsExit> parse_options(const std::vector<std::string>&
       return OptionsExit{0, help_text(all)};
     if (vm.count("version"))
       return OptionsExit{0, "rngpoold " RNGPOOL_VERSION "\n"};
-    if (auto path = config_path(vm, default_config))
-      read_config_file(*path, keys, vm);
+    read_config(vm, default_config, keys);
     return to_options(vm);
   } catch (const po::error& e) {
     return OptionsExit{2, std::string("rngpoold: ") + e.what() + " (see rngpoold --help)\n"};

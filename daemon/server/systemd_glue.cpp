@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 
 #include "server/listener.hpp"
 #include "server/log.hpp"
@@ -82,6 +83,25 @@ void SystemdGlue::send_status() {
     return;
   last_status_ = line;
   sd_notifyf(0, "STATUS=%s", line.c_str());
+}
+
+// MONOTONIC_USEC is what systemd 253's Type=notify-reload asks for with
+// RELOADING=1; Type=notify (the unit's, for systemd 252) ignores it.
+void SystemdGlue::reloading() {
+  if (!enabled_ || stopping_ || !ready_sent_)
+    return;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1'000'000ull +
+                    static_cast<unsigned long long>(now.tv_nsec) / 1000ull;
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration", usec);
+}
+
+void SystemdGlue::reloaded() {
+  if (!enabled_ || stopping_ || !ready_sent_)
+    return;
+  last_status_ = status_line(context_);
+  sd_notifyf(0, "READY=1\nSTATUS=%s", last_status_.c_str());
 }
 
 void SystemdGlue::stopping() {

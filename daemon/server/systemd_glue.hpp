@@ -32,6 +32,11 @@ class SystemdGlue {
   // After any state change: READY=1 the first time the state is not starting, and
   // STATUS= whenever the line changed.
   void state_changed();
+  // Around a SIGHUP reload: RELOADING=1, then READY=1 with a fresh STATUS=
+  // (sd_notify(3)).  Nothing before the first READY=1: a reload while
+  // starting must not announce a readiness the daemon has not reached.
+  void reloading();
+  void reloaded();
   void stopping();
 
  private:

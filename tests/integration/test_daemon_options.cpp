@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <utility>
 
 using namespace rngpool;
 using namespace rngpool::test;
@@ -105,6 +108,25 @@ TEST_CASE("a missing --config file exits 2", "[options]") {
   INFO(result.err);
   CHECK(result.exit_code == 2);
   CHECK_THAT(result.err, Catch::Contains("/nonexistent/rngpoold.conf"));
+}
+
+// Fail closed (issue 9 §1): before, a directory was read as an empty config.
+// The default path takes the same code (tests/server/test_options.cpp).
+TEST_CASE("a --config file that cannot be read exits 2 naming the file and the error", "[options]") {
+  TempDir dir("rngpool-config");
+  const auto file = dir.path() / "plain";
+  std::ofstream(file) << "max-request = 64\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {dir.path().native(), std::strerror(EISDIR)},
+      {(file / "rngpoold.conf").native(), std::strerror(ENOTDIR)},
+      {"/proc/self/mem", std::strerror(EIO)},  // offset 0 is never mapped
+  };
+  for (const auto& [path, error] : cases) {
+    auto result = run_daemon("--config " + shell_quote(path));
+    INFO(path << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("cannot read config file " + path + ": " + error));
+  }
 }
 
 TEST_CASE("values from a --config file are applied", "[options]") {

@@ -80,6 +80,11 @@ TEST_CASE("the service is Type=notify with a watchdog, as the non-root user", "[
   CHECK(std::regex_search(text, std::regex("\nWatchdogSec=[1-9]")));
 }
 
+TEST_CASE("systemctl reload sends the daemon SIGHUP", "[systemd]") {
+  InstalledUnits units;
+  CHECK_THAT(read_text_file(units.service), Catch::Contains("\nExecReload=/bin/kill -HUP $MAINPID\n"));
+}
+
 TEST_CASE("systemd-analyze verify prints nothing", "[systemd]") {
   require_tool("systemd-analyze");
   InstalledUnits units;

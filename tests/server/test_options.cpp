@@ -4,13 +4,20 @@
 #include "server/options.hpp"
 
 #include "rngpool/test/accounts.hpp"
+#include "rngpool/test/child_process.hpp"
+#include "rngpool/test/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 using namespace rngpool::server;
 using rngpool::test::Account;
@@ -154,6 +161,91 @@ TEST_CASE("config file errors exit 2 naming the file or the key", "[server][opti
   CHECK(exit.code == 2);
   CHECK_THAT(exit.message, Catch::Contains(unknown_key.path) && Catch::Contains("colour"));
   CHECK_THAT(refused({"--config", "/nonexistent/x.conf"}).message, Catch::Contains("/nonexistent/x.conf"));
+}
+
+// ---------------------------------------------------------------------------
+// A config file that exists but cannot be read (issue 9 §1)
+//
+// Only a default file that does not exist means "no config"; everything
+// else fails closed.  The tests run as root here, which no file mode stops,
+// so the failures are made honestly: a directory, a path through a file, a
+// FIFO, /proc/self/mem (EIO at offset 0), and EACCES in a child that drops
+// to the overflow uid first.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+void check_unreadable(const OptionsExit& exit, const std::string& path, const std::string& why) {
+  INFO(exit.message);
+  CHECK(exit.code == 2);
+  CHECK_THAT(exit.message, Catch::Contains("cannot read config file " + path) && Catch::Contains(why));
+}
+
+// Both ways to name the file: as the default path and with --config.
+void check_unreadable_both_ways(const std::string& path, const std::string& why) {
+  SECTION("as the default config file") { check_unreadable(refused({}, path), path, why); }
+  SECTION("with --config") { check_unreadable(refused({"--config", path}), path, why); }
+}
+
+// parse_options() in a child that dropped to `uid` first: "exit N: message",
+// or "parsed"; the child exits 3 when it cannot drop.
+rngpool::test::ForkedRun parse_as(uid_t uid, const std::string& default_config) {
+  return rngpool::test::run_forked([&] {
+    if (setgroups(0, nullptr) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) {
+      std::printf("cannot drop to uid %u: %s", uid, std::strerror(errno));
+      return 3;
+    }
+    auto result = parse_options({}, default_config);
+    auto* exit = std::get_if<OptionsExit>(&result);
+    std::printf("%s", exit ? ("exit " + std::to_string(exit->code) + ": " + exit->message).c_str() : "parsed");
+    return 0;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("a directory as config file exits 2 with EISDIR", "[server][options][config]") {
+  rngpool::test::TempDir dir("rngpoold-conf");
+  check_unreadable_both_ways(dir.path().native(), std::strerror(EISDIR));
+}
+
+TEST_CASE("a config path through a non-directory exits 2 with ENOTDIR", "[server][options][config]") {
+  TempConfig file("");
+  check_unreadable_both_ways(file.path + "/rngpoold.conf", std::strerror(ENOTDIR));
+}
+
+TEST_CASE("a config file that fails to read exits 2 with the error (EIO)", "[server][options][config]") {
+  // Offset 0 of our own address space is never mapped: read() gives EIO.
+  check_unreadable_both_ways("/proc/self/mem", std::strerror(EIO));
+}
+
+TEST_CASE("a FIFO as config file exits 2 at once", "[server][options][config]") {
+  rngpool::test::TempDir dir("rngpoold-conf");
+  const std::string fifo = (dir.path() / "rngpoold.conf").native();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  check_unreadable_both_ways(fifo, "not a regular file");
+}
+
+TEST_CASE("a config file the daemon's user may not read exits 2 with EACCES", "[server][options][config]") {
+  TempConfig config("allow-user = 0\nmax-request = 64\n");  // mkstemp: mode 0600, ours
+  const bool root = geteuid() == 0;
+  if (!root)
+    REQUIRE(chmod(config.path.c_str(), 0) == 0);
+  // As root (which no file mode stops) the child drops to "nobody" first.
+  const auto child = parse_as(root ? 65534 : geteuid(), config.path);
+  if (child.exit_code == 3) {
+    WARN(child.output << "; EACCES not tested here");
+    return;
+  }
+  INFO(child.output);
+  CHECK(child.exit_code == 0);
+  CHECK_THAT(child.output, Catch::StartsWith("exit 2: ") && Catch::Contains("cannot read config file " + config.path) &&
+                               Catch::Contains(std::strerror(EACCES)));
+}
+
+TEST_CASE("a config of /dev/null is empty and skips the default file", "[server][options][config]") {
+  TempConfig fallback("max-request = 64\n");
+  CHECK(std::get<Options>(parse({"--config", "/dev/null"}, fallback.path)).max_request == 1u << 20);
 }
 
 // ---------------------------------------------------------------------------

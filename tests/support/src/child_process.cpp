@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -149,6 +150,34 @@ int ChildProcess::terminate(int signal, std::chrono::milliseconds grace) {
   if (auto code = wait_exit(grace)) return *code;
   kill(pid_, SIGKILL);
   return wait_exit(std::chrono::seconds{30}).value_or(-1);
+}
+
+ForkedRun run_forked(const std::function<int()>& body) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  std::fflush(nullptr);  // or the child would write our buffered output again
+  const pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    const int code = body();
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  close(out[1]);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  for (ssize_t n; (n = read(out[0], buffer.data(), buffer.size())) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    output.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {exit_code_from_wait_status(status), std::move(output)};
 }
 
 }  // namespace rngpool::test

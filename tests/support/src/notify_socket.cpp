@@ -13,9 +13,10 @@ NotifySocket::NotifySocket(std::filesystem::path path)
 
 NotifySocket::~NotifySocket() { unlink(path_.c_str()); }
 
-std::optional<std::string> NotifySocket::wait_for(std::string_view prefix, std::chrono::milliseconds timeout) {
+std::optional<std::string> NotifySocket::wait_for(std::string_view prefix, std::chrono::milliseconds timeout,
+                                                  std::size_t from) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (std::size_t i = 0;;) {
+  for (std::size_t i = from;;) {
     for (; i < lines_.size(); ++i)
       if (std::string_view(lines_[i]).starts_with(prefix)) return lines_[i];
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

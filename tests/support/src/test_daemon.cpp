@@ -31,6 +31,12 @@ std::string hwrng_option(const DaemonConfig& config, const std::filesystem::path
   return "none";
 }
 
+bool names_config(const std::vector<std::string>& args) {
+  for (const auto& arg : args)
+    if (arg == "--config" || arg.starts_with("--config=")) return true;
+  return false;
+}
+
 std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::string& socket_path,
                                      const std::string& hwrng) {
   std::string daemon = rngpoold_path();
@@ -45,6 +51,9 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
     argv.insert(argv.end(), {daemon, "--socket", socket_path});
   }
   argv.insert(argv.end(), {"--hwrng", hwrng});
+  // Tests never read the host's /etc/rngpool/rngpoold.conf: an empty config
+  // stands in for it unless the test names its own.
+  if (!names_config(config.args)) argv.insert(argv.end(), {"--config", "/dev/null"});
   argv.insert(argv.end(), config.args.begin(), config.args.end());
   return argv;
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,16 @@ int exit_code_from_wait_status(int status);
 // Pins the calling thread, and the threads and children it creates later,
 // to one CPU.  Returns 0 or an errno value; async-signal-safe.
 int pin_to_cpu(int cpu) noexcept;
+
+// Runs `body` in a forked child of this single-threaded test process, with
+// the child's stdout and stderr into a pipe: for what must happen in another
+// process (a sanitizer's report that ends it, a drop of privileges).  Only
+// for test binaries without threads: the child runs ordinary code.
+struct ForkedRun {
+  int exit_code;       // exit_code_from_wait_status()
+  std::string output;  // stdout and stderr
+};
+ForkedRun run_forked(const std::function<int()>& body);
 
 // A spawned process that is killed and reaped when destroyed, and sent
 // SIGTERM should the thread that spawned it die first, so neither a failing

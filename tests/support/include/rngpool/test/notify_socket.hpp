@@ -21,10 +21,12 @@ class NotifySocket {
   NotifySocket& operator=(const NotifySocket&) = delete;
 
   std::string environment() const { return "NOTIFY_SOCKET=" + path_.native(); }  // for DaemonConfig::env
-  // Waits until some line received so far starts with `prefix` ("READY=1",
-  // "STATUS="); returns the first such line, or nullopt after `timeout`.
+  // Waits until some line received so far, from the `from`th on, starts
+  // with `prefix` ("READY=1", "STATUS="); returns the first such line, or
+  // nullopt after `timeout`.
   std::optional<std::string> wait_for(std::string_view prefix,
-                                      std::chrono::milliseconds timeout = std::chrono::seconds{10});
+                                      std::chrono::milliseconds timeout = std::chrono::seconds{10},
+                                      std::size_t from = 0);
   const std::filesystem::path& path() const { return path_; }
   const std::vector<std::string>& lines() const { return lines_; }  // every line received so far
 
