@@ -16,6 +16,7 @@ namespace {
 std::string text_of(const std::string& value) { return value.empty() ? "none" : value; }
 std::string text_of(bool value) { return value ? "true" : "false"; }
 std::string text_of(std::uint32_t value) { return std::to_string(value); }
+std::string text_of(std::uint64_t value) { return std::to_string(value); }
 std::string text_of(LogLevel value) { return std::string(to_string(value)); }
 std::string text_of(std::chrono::seconds value) { return std::to_string(value.count()) + " s"; }
 

@@ -66,7 +66,7 @@ TEST_CASE("An empty block changes nothing", "[health]") {
 // A source opened again after it could not be read is a new stream of
 // samples: start-up (SP 800-90B §4.3) runs again before any of it counts,
 // the counters go on, and a run begun before the gap does not carry over.
-TEST_CASE("A reopened source re-runs start-up; a permanent failure stands", "[health][startup]") {
+TEST_CASE("A reopened source re-runs start-up, and a permanent failure stands", "[health][startup]") {
   Stream stream;
   HealthMonitor monitor = started_monitor(stream);
   const std::uint32_t c = monitor.cutoffs().rct_intermittent;

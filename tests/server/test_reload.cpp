@@ -39,11 +39,14 @@ TEST_CASE("reload: run-time settings are taken, one info line each", "[server][r
   const Options running = parsed({});
   const Options reread = parsed({"--log-level", "debug", "--allow-user", "0,1", "--allow-group", "0",
                                  "--max-request", "64K", "--max-connections", "10", "--idle-timeout", "0.5",
-                                 "--reseed-interval", "5"});
+                                 "--reseed-interval", "5", "--max-output-memory", "8M"});
   const ReloadPlan plan = plan_reload(running, reread);
+  // --max-connections-per-uid follows --max-connections when not given.
   CHECK(lines(plan) == std::vector<std::string>{
                            "log-level info -> debug", "allow-user none -> 0,1", "allow-group none -> 0",
-                           "max-request 1048576 -> 65536", "max-connections 1024 -> 10", "idle-timeout 60 s -> 0.5 s",
+                           "max-request 1048576 -> 65536", "max-connections 1024 -> 10",
+                           "max-connections-per-uid 256 -> 2", "max-output-memory 33554432 -> 8388608",
+                           "idle-timeout 60 s -> 0.5 s",
                            "reseed-interval 60 s -> 5 s"});
   CHECK(std::all_of(plan.report.begin(), plan.report.end(), [](const auto& l) { return l.level == LogLevel::info; }));
   const Options& o = plan.in_force;
