@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, TypeVar, Union
 
 from . import errors
-from ._lib import NONBLOCK, PREDICTION_RESISTANCE, REQUIRE_HWRNG, HandlePointer, lib
+from ._lib import NONBLOCK, PREDICTION_RESISTANCE, REQUIRE_HWRNG, lib
 
 T = TypeVar("T")
 StrPath = Union[str, "os.PathLike[str]"]
@@ -98,6 +98,7 @@ class Client:
         if not handle:
             raise MemoryError("rngpool_open_with: out of memory")
         self._handle: Optional[Any] = handle
+        self._close_when_collected = True
         self._random = SystemRandom(client=self)
 
     def close(self) -> None:
@@ -106,7 +107,7 @@ class Client:
             lib.rngpool_close(handle)
 
     def __del__(self) -> None:
-        if getattr(self, "_handle", None):
+        if getattr(self, "_handle", None) and self._close_when_collected:
             self.close()
 
     def __enter__(self) -> "Client":
@@ -210,7 +211,9 @@ def _parse_status(text: str) -> Dict[str, Union[int, str]]:
 
 # ---- the default client (rngpool.secrets, SystemRandom() without a client) ----
 # Made on first use, so RNGPOOL_SOCKET may be set after import.  The lock only
-# guards its creation; a child of fork() gets a fresh lock.
+# guards its creation; a child of fork() gets a fresh lock.  It is never
+# closed: at interpreter exit a daemon thread may still be inside a call, and
+# the process's end releases the handle anyway.
 
 _default: Optional[Client] = None
 _default_lock = threading.Lock()
@@ -222,7 +225,9 @@ def default_client() -> Client:
     if client is None:
         with _default_lock:
             if _default is None:
-                _default = Client()
+                made = Client()
+                made._close_when_collected = False
+                _default = made
             client = _default
     return client
 
@@ -267,7 +272,7 @@ class SystemRandom(_random.Random):
         """Generate n random bytes."""
         return self._source()._bytes(n)
 
-    def _randbelow(self, n: int) -> int:  # type: ignore[override]
+    def _randbelow(self, n: int) -> int:
         # Bounds of up to 64 bits: one call, drawn without bias by the library.
         # Larger ones: the standard rejection over getrandbits.
         k = n.bit_length()
@@ -280,7 +285,7 @@ class SystemRandom(_random.Random):
             r = self.getrandbits(k)
         return r
 
-    def seed(self, *args: Any, **kwds: Any) -> None:  # type: ignore[override]
+    def seed(self, *args: Any, **kwds: Any) -> None:
         "Stub method.  Not used for a system random number generator."
         return None
 
@@ -288,4 +293,4 @@ class SystemRandom(_random.Random):
         "Method should not be called for a system random number generator."
         raise NotImplementedError("System entropy source does not have state.")
 
-    getstate = setstate = _notimplemented  # type: ignore[assignment]
+    getstate = setstate = _notimplemented

@@ -9,10 +9,11 @@ serve, they raise rngpool.Error, never falling back to os.urandom.
 
 from __future__ import annotations
 
-from hmac import compare_digest
+from hmac import compare_digest  # noqa: F401 (the standard one, re-exported as secrets does)
 from typing import Optional, Sequence, TypeVar
 
-from ._client import DEFAULT_ENTROPY, SystemRandom, default_client
+from . import _client
+from ._client import SystemRandom, default_client
 
 __all__ = ['choice', 'randbelow', 'randbits', 'SystemRandom',
            'token_bytes', 'token_hex', 'token_urlsafe',
@@ -20,6 +21,8 @@ __all__ = ['choice', 'randbelow', 'randbits', 'SystemRandom',
            ]
 
 T = TypeVar("T")
+
+DEFAULT_ENTROPY = _client.DEFAULT_ENTROPY  # number of bytes to return by default
 
 
 def randbits(k: int) -> int:
