@@ -122,3 +122,22 @@ def test_status_and_health(daemon):
         assert health.state in ("ok", "degraded") and isinstance(health.reason, str)
         assert health.state == report["health"].split(" ")[0].lower()
     assert secrets.token_hex(4)
+
+
+def test_the_classes_follow_the_c_api_codes():
+    # Daemon statuses -1..-9: rngpool_strerror names the wire status, and the class bears that name.
+    from rngpool._lib import lib
+    from rngpool.errors import from_code
+
+    for code in range(-1, -10, -1):
+        status = lib.rngpool_strerror(code).decode().split(":")[0]
+        expected = "".join(part.capitalize() for part in status.split("_"))
+        error = from_code(code, "detail")
+        assert type(error).__name__ in (expected, expected + "Error"), (code, status)
+        assert error.code == code and str(error).startswith("detail (")
+    for code, cls in ((-100, rngpool.DaemonUnavailable), (-101, rngpool.ConnectionBroken),
+                      (-102, rngpool.Timeout), (-103, rngpool.ProtocolError)):
+        assert type(from_code(code, "x")) is cls
+        assert "unknown" not in lib.rngpool_strerror(code).decode()
+    assert type(from_code(-200, "x")) is ValueError and type(from_code(-202, "x")) is MemoryError
+    assert type(from_code(-999, "x")) is rngpool.Error
