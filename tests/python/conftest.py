@@ -37,8 +37,8 @@ def daemon() -> Iterator[Daemon]:
 def make_daemon() -> Iterator[Callable[..., Daemon]]:
     made: List[Daemon] = []
 
-    def make(*args: str) -> Daemon:
-        made.append(Daemon(*args))
+    def make(*args: str, hwrng: str = "none") -> Daemon:
+        made.append(Daemon(*args, hwrng=hwrng))
         return made[-1]
 
     yield make

@@ -2,7 +2,7 @@
 
 Shared by the pytest fixtures (conftest.py) and bench/python.  The daemon is
 BUILD/daemon/server/rngpoold ($RNGPOOL_DAEMON, else build/ at the top of the
-tree), run with `--socket PATH --hwrng none` and an empty --config file, so
+tree), run with `--socket PATH --hwrng none` (or a FIFO the test feeds) and an empty --config file, so
 nothing on the host (/dev/hwrng, /etc/rngpool) matters.
 """
 
@@ -29,13 +29,13 @@ def daemon_binary() -> Path:
 class Daemon:
     """One rngpoold process on a socket in its own temporary directory."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, hwrng: str = "none") -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="rngpool-py-")
         self.socket = os.path.join(self.dir.name, "rngpool.sock")
         config = os.path.join(self.dir.name, "rngpoold.conf")
         Path(config).write_text("")
         self.log = open(os.path.join(self.dir.name, "rngpoold.log"), "w+")
-        argv = [str(daemon_binary()), "--config", config, "--socket", self.socket, "--hwrng", "none", *args]
+        argv = [str(daemon_binary()), "--config", config, "--socket", self.socket, "--hwrng", hwrng, *args]
         self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -141,3 +142,29 @@ def test_the_classes_follow_the_c_api_codes():
         assert "unknown" not in lib.rngpool_strerror(code).decode()
     assert type(from_code(-200, "x")) is ValueError and type(from_code(-202, "x")) is MemoryError
     assert type(from_code(-999, "x")) is rngpool.Error
+
+
+def test_require_hwrng_is_served_when_the_hwrng_is_healthy(make_daemon, tmp_path):
+    # A FIFO hwrng fed with good bytes (the test's input, from the kernel): the
+    # request that demands the hwrng is served, so the refusal above is the hwrng's absence.
+    fifo = tmp_path / "hwrng"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+
+    def feed():
+        with open(fifo, "wb", buffering=0) as sink:
+            while not stop.is_set():
+                try:
+                    sink.write(os.urandom(4096))
+                except BrokenPipeError:
+                    return
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        fed = make_daemon(hwrng=str(fifo))
+        with rngpool.Client(fed.socket, require_hwrng=True) as client:
+            assert len(client.token_bytes(32)) == 32
+            assert client.health() == rngpool.Health("ok", "")
+    finally:
+        stop.set()
