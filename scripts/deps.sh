@@ -7,6 +7,7 @@ rngpool_packages=(
   systemd netcat-openbsd socat groff-base
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   rng-tools5 wamerican
+  python3 python3-pytest python3-setuptools python3-wheel python3-pip
 )
 
 rngpool_install_deps() {

@@ -1,0 +1,97 @@
+"""Loading librngpool.so.0 and declaring the C API (client-lib/include/rngpool/rngpool.h).
+
+There is one client implementation, in C++: Python reaches it through the C
+API with ctypes, so it gets the same protocol code, fork handling and errors
+as C and C++ programs.  Every prototype is declared here, once, so a wrong
+argument type fails in ctypes instead of corrupting memory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from typing import List, Optional
+
+SONAME = "librngpool.so.0"
+LIBRARY_ENV = "RNGPOOL_LIBRARY"
+
+# Request flags of rngpool_open_with().
+PREDICTION_RESISTANCE = 0x1
+REQUIRE_HWRNG = 0x2
+NONBLOCK = 0x4
+
+
+# ---- where the library comes from ----
+# $RNGPOOL_LIBRARY names a library for tests and development builds.  Like
+# the dynamic loader's LD_LIBRARY_PATH, it is ignored when the process runs
+# with other privileges than its user's (setuid/setgid) or under python -E:
+# such a process must not load code named by its caller's environment.
+
+def _environment_trusted() -> bool:
+    if sys.flags.ignore_environment:
+        return False
+    return os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+
+
+def _candidates() -> List[str]:
+    names: List[str] = []
+    explicit = os.environ.get(LIBRARY_ENV) if _environment_trusted() else None
+    if explicit:
+        return [explicit]  # named on purpose: never fall back to another copy
+    names.append(SONAME)
+    found = ctypes.util.find_library("rngpool")
+    if found and found not in names:
+        names.append(found)
+    return names
+
+
+def _load() -> ctypes.CDLL:
+    failures: List[str] = []
+    for name in _candidates():
+        try:
+            return ctypes.CDLL(name)
+        except OSError as error:
+            failures.append(f"{name}: {error}")
+    raise ImportError(
+        "rngpool: cannot load librngpool (" + "; ".join(failures) + "). "
+        "Install the rngpool client library (`cmake --install BUILD --component client`, "
+        "then `ldconfig`), or set RNGPOOL_LIBRARY to the path of librngpool.so.0.",
+        name="rngpool",
+    )
+
+
+# ---- the prototypes ----
+
+class _Handle(ctypes.Structure):
+    pass
+
+
+HandlePointer = ctypes.POINTER(_Handle)
+
+
+def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    c_int, c_char_p, c_size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t
+    signatures = {
+        "rngpool_open_with": (HandlePointer, [c_char_p, ctypes.c_uint]),
+        "rngpool_close": (None, [HandlePointer]),
+        "rngpool_bytes": (c_int, [HandlePointer, ctypes.c_void_p, c_size_t]),
+        "rngpool_randbelow": (c_int, [HandlePointer, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64)]),
+        "rngpool_status": (c_int, [HandlePointer, ctypes.c_char_p, c_size_t, ctypes.POINTER(c_size_t)]),
+        "rngpool_strerror": (c_char_p, [c_int]),
+        "rngpool_last_error": (c_char_p, []),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+    return lib
+
+
+lib: ctypes.CDLL = _declare(_load())
+
+
+def library_path() -> Optional[str]:
+    """The file the C API was loaded from (for diagnostics)."""
+    return getattr(lib, "_name", None)
