@@ -118,6 +118,25 @@ void Connection::identify_peer(const std::optional<ucred>& peer) {
   }
 }
 
+// A reload's new lists apply to open connections too (issue 9 §8): a
+// librngpool client keeps its connection for the life of the process, so a
+// user taken off --allow-user would otherwise keep drawing until it
+// reconnects.  A client refused now gets the refused client's grace; one
+// refused before keeps the grace it had.
+void Connection::recheck_access() {
+  if (fd_ < 0)
+    return;
+  const bool was_allowed = allowed_;
+  const auto grace_end = latest_;
+  identify_peer(peer_credentials(fd_));
+  if (allowed_)
+    latest_ = SteadyClock::time_point::max();
+  else if (!was_allowed)
+    deadline_ = std::min(deadline_, latest_ = grace_end);
+  if (allowed_ != was_allowed)
+    log(LogLevel::info, "client ", id_, ": ", allowed_ ? "allowed" : "refused", " by the reloaded access lists");
+}
+
 std::string Connection::permission_denied() const { return permission_denied_message(peer_uid_); }
 
 // ---------------------------------------------------------------------------

@@ -78,6 +78,8 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   // connection closes at once.
   void drain();
   void close();
+  // A reload changed the access lists: decide again who this client may be.
+  void recheck_access();
 
   // --- for the protocol modes ---
   ServerContext& context() { return context_; }

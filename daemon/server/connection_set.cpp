@@ -46,6 +46,8 @@ std::size_t ConnectionSet::of_uid(uid_t uid) const {
 }
 
 // Over a copy: an action may end a connection, which removes it.
+void ConnectionSet::recheck_access() { for_each(&Connection::recheck_access); }
+
 void ConnectionSet::for_each(void (Connection::*action)()) {
   std::vector<Connection*> snapshot(live_.begin(), live_.end());
   for (Connection* connection : snapshot)

@@ -26,6 +26,8 @@ class ConnectionSet {
   void remove(Connection& connection, std::optional<uid_t> uid);
   std::size_t size() const { return live_.size(); }
   std::size_t of_uid(uid_t uid) const;
+  // After a reload changed --allow-user/--allow-group.
+  void recheck_access();
 
   // Shutdown (issue 3 §4): every connection finishes the reply it is
   // writing and closes; idle ones close at once.  Whatever is still open

@@ -82,6 +82,7 @@ struct Running {
   ServerContext& context;
   EntropyService& entropy;
   SystemdGlue& systemd;
+  ConnectionSet& connections;
 };
 
 void reload(Running& daemon) {
@@ -94,6 +95,7 @@ void reload(Running& daemon) {
     ReloadPlan plan = plan_reload(daemon.options, std::get<Options>(reread));
     daemon.options = plan.in_force;
     apply_run_time(daemon.options, daemon.context, daemon.entropy);
+    daemon.connections.recheck_access();
     for (const auto& line : plan.report)
       log(line.level, "reload: ", line.text);
     if (plan.report.empty())
@@ -167,7 +169,7 @@ int serve(const std::vector<std::string>& args, const Options& options) {
   SystemdGlue systemd(io.get_executor(), context);
   entropy.on_change([&] { systemd.state_changed(); });
 
-  Running running{args, options, context, entropy, systemd};
+  Running running{args, options, context, entropy, systemd, connections};
   asio::co_spawn(io, handle_signals(signals, running, listener, connections), asio::detached);
 
   log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", listener.description(), ", hwrng ",
