@@ -62,11 +62,11 @@ TEST_CASE("client: a reply with another request's opcode is a protocol error and
   const Client client(server.path());
 
   require_protocol_error([&] { client.token_bytes(32); }, "to a GET_RANDOM request");
-  CHECK(eventually([&] { return server.closed_by_client() == 1; }, 5s));
+  CHECK(eventually([&] { return server.ended() == 1; }, 5s));
   require_protocol_error([&] { client.status(); }, "to a STATUS request");
-  CHECK(eventually([&] { return server.closed_by_client() == 2; }, 5s));
+  CHECK(eventually([&] { return server.ended() == 2; }, 5s));
   require_protocol_error([&] { client.ping(); }, "to a PING request");
-  CHECK(eventually([&] { return server.closed_by_client() == 3; }, 5s));
+  CHECK(eventually([&] { return server.ended() == 3; }, 5s));
   CHECK(server.connections() == 3);  // one connection per exchange, each closed after it
 
   rngpool_client* handle = rngpool_open(server.path().c_str());
@@ -83,7 +83,7 @@ TEST_CASE("client: a reply to another request id is a protocol error", "[client]
   });
   const Client client(server.path());
   require_protocol_error([&] { client.token_bytes(32); }, "expected");
-  CHECK(eventually([&] { return server.closed_by_client() == 1; }, 5s));
+  CHECK(eventually([&] { return server.ended() == 1; }, 5s));
 }
 
 TEST_CASE("client: the daemon's refusal of a whole connection (opcode 0, id 0) is reported as such",
@@ -104,5 +104,5 @@ TEST_CASE("client: the daemon's refusal of a whole connection (opcode 0, id 0) i
     CHECK(error.status_name() == "BUSY");
     CHECK_THAT(error.what(), Catch::Contains("too many connections"));
   }
-  CHECK(eventually([&] { return server.closed_by_client() == 1; }, 5s));
+  CHECK(eventually([&] { return server.ended() == 1; }, 5s));
 }

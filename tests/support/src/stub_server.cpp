@@ -56,21 +56,20 @@ void StubServer::serve(int fd) {
   for (;;) {
     const ssize_t got = ::recv(fd, input.data(), input.size(), 0);
     if (got < 0 && errno == EINTR) continue;
-    if (got == 0 || (got < 0 && errno == ECONNRESET)) {
-      if (!stopping_) ++closed_;
-      return;
-    }
-    if (got < 0) return;
+    if (got <= 0) break;
     std::span<const std::uint8_t> rest(input.data(), static_cast<std::size_t>(got));
-    while (!rest.empty()) {
+    bool open = true;
+    while (open && !rest.empty()) {
       rest = rest.subspan(decoder.feed(rest));
       const auto result = decoder.next();
-      if (std::holds_alternative<proto::DecodeError>(result)) return;
-      if (const auto* request = std::get_if<proto::Request>(&result)) {
-        if (!answer_(fd, *request)) return;
-      }
+      if (std::holds_alternative<proto::DecodeError>(result)) open = false;
+      if (const auto* request = std::get_if<proto::Request>(&result)) open = answer_(fd, *request);
     }
+    if (!open) break;
   }
+  // However it ended (EOF, a reset, a send the client's close made fail),
+  // unless the server itself is stopping.
+  if (!stopping_) ++ended_;
 }
 
 }  // namespace rngpool::test

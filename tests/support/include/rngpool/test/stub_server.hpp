@@ -35,7 +35,9 @@ class StubServer {
 
   const std::string& path() const { return path_; }
   int connections() const { return connections_.load(); }   // accepted so far
-  int closed_by_client() const { return closed_.load(); }   // ended by the client (EOF or reset)
+  // Connections over while the server ran: the client closed them (EOF, a
+  // reset, or a reply the closed socket refused), or a request did not decode.
+  int ended() const { return ended_.load(); }
 
  private:
   void accept_loop();
@@ -46,7 +48,7 @@ class StubServer {
   Fd listener_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
-  std::atomic<int> closed_{0};
+  std::atomic<int> ended_{0};
   std::mutex mutex_;
   std::vector<int> fds_;
   std::vector<std::thread> servers_;
