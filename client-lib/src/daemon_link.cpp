@@ -28,7 +28,10 @@ static constexpr std::uint32_t kMaxTextPayload = std::uint32_t{1} << 20;
 
 std::string resolve_socket_path(std::string path) {
   if (!path.empty()) return path;
-  if (const char* env = std::getenv("RNGPOOL_SOCKET"); env && *env) return env;
+  // secure_getenv(3): in a setuid/setgid or capability-raising program
+  // (AT_SECURE) the environment belongs to the unprivileged caller, who must
+  // not choose the daemon such a program trusts for its keys.
+  if (const char* env = ::secure_getenv("RNGPOOL_SOCKET"); env && *env) return env;
   return kDefaultSocket;
 }
 

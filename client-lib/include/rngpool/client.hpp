@@ -56,7 +56,9 @@ constexpr RequestFlags operator|(RequestFlags a, RequestFlags b) noexcept {
 }
 
 struct ClientOptions {
-  std::string socket_path;  // empty: $RNGPOOL_SOCKET, else kDefaultSocket
+  // Empty: $RNGPOOL_SOCKET, else kDefaultSocket.  The variable is read with
+  // secure_getenv(3): a setuid, setgid or capability-raising program ignores it.
+  std::string socket_path;
   RequestFlags flags;       // applied to every request of this client
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{30000};  // longest silence while awaiting a reply
