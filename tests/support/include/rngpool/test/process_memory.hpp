@@ -23,6 +23,7 @@ class Needle {
   explicit Needle(std::span<const std::uint8_t> secret, std::string name);
   std::size_t size() const { return masked_.size(); }
   bool matches(const std::uint8_t* at) const;  // at[0..size) equals the secret
+  std::uint8_t first_byte() const;             // to find candidates fast
   const std::string& name() const { return name_; }
 
  private:
