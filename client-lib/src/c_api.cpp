@@ -12,6 +12,8 @@
 #include <new>
 #include <string>
 
+#include <openssl/crypto.h>
+
 struct rngpool_client {
   rngpool::Client client;
 };
@@ -68,6 +70,14 @@ int deliver(const std::string& text, char* out, std::size_t out_size, std::size_
   return RNGPOOL_OK;
 }
 
+// A token is a secret: our copy is wiped before its memory is freed, so only
+// the caller's buffer holds it (std::string knows its length; no strlen).
+int deliver_secret(std::string text, char* out, std::size_t out_size) {
+  const int code = deliver(text, out, out_size, nullptr);
+  OPENSSL_cleanse(text.data(), text.size());
+  return code;
+}
+
 rngpool_client* open_client(const char* socket_path, unsigned flags) noexcept {
   try {
     rngpool::ClientOptions options;
@@ -92,7 +102,8 @@ rngpool_client* rngpool_open_with(const char* socket_path, unsigned flags) {
 void rngpool_close(rngpool_client* client) { delete client; }
 
 int rngpool_bytes(rngpool_client* client, void* out, size_t n) {
-  if (!client || (!out && n > 0)) return fail(RNGPOOL_E_INVALID, "rngpool_bytes: NULL argument");
+  if (!client) return fail(RNGPOOL_E_INVALID, "rngpool_bytes: NULL client");
+  if (!out && n > 0) return fail(RNGPOOL_E_INVALID, "rngpool_bytes: NULL buffer");
   return guarded([&] { client->client.fill(std::span(static_cast<std::uint8_t*>(out), n)); });
 }
 
@@ -107,7 +118,7 @@ int rngpool_token_hex(rngpool_client* client, size_t nbytes, char* out, size_t o
     return fail(RNGPOOL_E_BUFFER, "rngpool_token_hex: out_size must be at least 2*nbytes+1");
   }
   int code = RNGPOOL_OK;
-  const int thrown = guarded([&] { code = deliver(client->client.token_hex(nbytes), out, out_size, nullptr); });
+  const int thrown = guarded([&] { code = deliver_secret(client->client.token_hex(nbytes), out, out_size); });
   return thrown != RNGPOOL_OK ? thrown : code;
 }
 
@@ -118,7 +129,7 @@ int rngpool_token_urlsafe(rngpool_client* client, size_t nbytes, char* out, size
   }
   int code = RNGPOOL_OK;
   const int thrown =
-      guarded([&] { code = deliver(client->client.token_urlsafe(nbytes), out, out_size, nullptr); });
+      guarded([&] { code = deliver_secret(client->client.token_urlsafe(nbytes), out, out_size); });
   return thrown != RNGPOOL_OK ? thrown : code;
 }
 

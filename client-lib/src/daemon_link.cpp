@@ -28,7 +28,10 @@ static constexpr std::uint32_t kMaxTextPayload = std::uint32_t{1} << 20;
 
 std::string resolve_socket_path(std::string path) {
   if (!path.empty()) return path;
-  if (const char* env = std::getenv("RNGPOOL_SOCKET"); env && *env) return env;
+  // secure_getenv(3): in a setuid/setgid or capability-raising program
+  // (AT_SECURE) the environment belongs to the unprivileged caller, who must
+  // not choose the daemon such a program trusts for its keys.
+  if (const char* env = ::secure_getenv("RNGPOOL_SOCKET"); env && *env) return env;
   return kDefaultSocket;
 }
 
@@ -82,14 +85,40 @@ void DaemonLink::ensure_connected() {
 // our requests: reconnect and send the request once more.  Nothing of the
 // reply was used, so nothing is served twice.  A fresh connection that
 // breaks is a real failure and is reported, not retried in a loop.
+//
+// Every reply must answer the request just sent: its opcode and request id
+// (PROTOCOL.md §7).  Anything else (say a PING reply to a GET_RANDOM, which
+// would pass for zero random bytes) means the stream is out of step: a
+// protocol error, and the connection is closed.  The one exception is an
+// error reply with opcode 0 and request id 0: the daemon's answer to a
+// connection it refuses as a whole (PROTOCOL.md §7), reported with its
+// message like any refusal, and the connection closed.
 // ---------------------------------------------------------------------------
+
+static bool refuses_connection(const proto::Header& header) {
+  return header.status != proto::Status::ok && header.opcode == proto::kReplyBit && header.request_id == 0;
+}
 
 static bool daemon_went_away(const Error& error) {
   return error.kind() == ErrorKind::io &&
          (error.os_error() == 0 || error.os_error() == EPIPE || error.os_error() == ECONNRESET);
 }
 
-proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> frame,
+static void check_answers(const proto::Header& header, proto::Opcode opcode, std::uint32_t id,
+                          const std::string& socket_path) {
+  if (refuses_connection(header)) return;
+  const auto expected = static_cast<std::uint8_t>(static_cast<std::uint8_t>(opcode) | proto::kReplyBit);
+  if (header.opcode != expected) {
+    throw protocol_error(socket_path, "reply opcode " + std::to_string(header.opcode & ~proto::kReplyBit) +
+                                          " to a " + std::string(proto::opcode_name(opcode)) + " request");
+  }
+  if (header.request_id != id) {
+    throw protocol_error(socket_path, "reply to request " + std::to_string(header.request_id) + ", expected " +
+                                          std::to_string(id));
+  }
+}
+
+proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> frame, proto::Opcode opcode,
                                                std::uint32_t id) {
   for (int attempt = 0;; ++attempt) {
     ensure_connected();
@@ -103,11 +132,7 @@ proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> fra
         throw protocol_error(options_.socket_path, bad->reason);
       }
       const auto header = std::get<proto::Header>(decoded);
-      if (header.request_id != id) {
-        throw protocol_error(options_.socket_path, "reply to request " +
-                                                       std::to_string(header.request_id) +
-                                                       ", expected " + std::to_string(id));
-      }
+      check_answers(header, opcode, id, options_.socket_path);
       used_ = true;
       return header;
     } catch (const Error& error) {
@@ -139,7 +164,7 @@ std::string DaemonLink::read_text(std::uint32_t length) {
 
 void DaemonLink::refuse(const proto::Header& header) {
   const std::string message = read_text(header.length);
-  if (proto::is_fatal(header.status)) socket_.close();
+  if (proto::is_fatal(header.status) || refuses_connection(header)) socket_.close();
   throw daemon_error(std::string(proto::status_name(header.status)), message);
 }
 
@@ -156,7 +181,7 @@ std::size_t DaemonLink::fill_piece(std::span<std::uint8_t> out, std::uint16_t fl
     const std::size_t piece = std::min(out.size(), max_piece_);
     const std::uint32_t id = next_id_++;
     const auto frame = proto::encode_get_random(id, static_cast<std::uint32_t>(piece), flags);
-    const auto header = send_and_read_header(frame, id);
+    const auto header = send_and_read_header(frame, proto::Opcode::get_random, id);
     if (header.status == proto::Status::too_large && piece > kMinPiece) {
       read_text(header.length);
       max_piece_ = piece / 2;
@@ -188,7 +213,7 @@ void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
 StatusReport DaemonLink::status() {
   const auto lock = lock_for_exchange();
   const std::uint32_t id = next_id_++;
-  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::status, id), id);
+  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::status, id), proto::Opcode::status, id);
   if (header.status != proto::Status::ok) refuse(header);
   const std::string text = read_text(header.length);
   auto report = proto::parse_status_report(text);
@@ -200,7 +225,7 @@ std::chrono::nanoseconds DaemonLink::ping() {
   const auto lock = lock_for_exchange();
   const auto start = std::chrono::steady_clock::now();
   const std::uint32_t id = next_id_++;
-  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::ping, id), id);
+  const auto header = send_and_read_header(proto::encode_request(proto::Opcode::ping, id), proto::Opcode::ping, id);
   if (header.status != proto::Status::ok) refuse(header);
   if (header.length != 0) {
     socket_.close();

@@ -31,7 +31,8 @@ class DaemonLink final : public Client::State {
   std::size_t fill_piece(std::span<std::uint8_t> out, std::uint16_t flags);
   protocol::Header exchange(protocol::Opcode opcode, std::uint16_t flags,
                             std::span<const std::uint8_t> payload);
-  protocol::Header send_and_read_header(std::span<const std::uint8_t> frame, std::uint32_t id);
+  protocol::Header send_and_read_header(std::span<const std::uint8_t> frame, protocol::Opcode opcode,
+                                        std::uint32_t id);
   void read_payload(std::span<std::uint8_t> out);
   std::string read_text(std::uint32_t length);
   [[noreturn]] void refuse(const protocol::Header& header);

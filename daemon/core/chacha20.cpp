@@ -66,6 +66,8 @@ std::array<std::uint8_t, 16> evp_iv(std::uint32_t counter, std::span<const std::
 void ChaCha20::start(std::span<const std::uint8_t, kKeySize> key, std::uint32_t counter,
                      std::span<const std::uint8_t, kNonceSize> nonce) {
   const auto iv = evp_iv(counter, nonce);
+  block_.wipe();
+  spare_ = 0;
   if (EVP_EncryptInit_ex2(ctx_.get(), nullptr, key.data(), iv.data(), nullptr) != 1) {
     fail("cannot set key");
   }
@@ -77,6 +79,11 @@ void ChaCha20::start(std::span<const std::uint8_t, kKeySize> key, std::uint32_t 
 // EVP has no keystream-only call, so we encrypt zeros.  The zeros come from a
 // small read-only block reused chunk by chunk: it stays in L1/L2, and the
 // caller's buffer never needs a memset first.
+//
+// EVP is asked for whole blocks only, so it never keeps a partial block of
+// keystream in its context (see chacha20.hpp).  A call is served as: the
+// unserved rest of the previous call's tail block, then whole blocks straight
+// into the caller's span, then a tail made in block_.
 // ---------------------------------------------------------------------------
 
 namespace {
@@ -86,7 +93,7 @@ alignas(64) constexpr std::uint8_t kZeros[kZeroChunk] = {};
 
 }  // namespace
 
-void ChaCha20::keystream(std::span<std::uint8_t> out) {
+void ChaCha20::whole_blocks(std::span<std::uint8_t> out) {
   while (!out.empty()) {
     const std::size_t n = std::min(out.size(), kZeroChunk);
     int written = 0;
@@ -95,6 +102,32 @@ void ChaCha20::keystream(std::span<std::uint8_t> out) {
       fail("keystream generation failed");
     }
     out = out.subspan(n);
+  }
+}
+
+std::size_t ChaCha20::take_spare(std::span<std::uint8_t> out) {
+  const std::size_t n = std::min(out.size(), spare_);
+  const auto spare = block_.bytes().subspan(kChaChaBlock - spare_, n);
+  std::copy(spare.begin(), spare.end(), out.begin());
+  wipe(spare);
+  spare_ -= n;
+  return n;
+}
+
+void ChaCha20::make_tail(std::span<std::uint8_t> out) {
+  whole_blocks(block_.bytes());
+  const auto served = block_.bytes().first(out.size());
+  std::copy(served.begin(), served.end(), out.begin());
+  wipe(served);
+  spare_ = kChaChaBlock - out.size();
+}
+
+void ChaCha20::keystream(std::span<std::uint8_t> out) {
+  out = out.subspan(take_spare(out));
+  const std::size_t whole = out.size() / kChaChaBlock * kChaChaBlock;
+  whole_blocks(out.first(whole));
+  if (whole < out.size()) {
+    make_tail(out.subspan(whole));
   }
 }
 

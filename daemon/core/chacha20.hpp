@@ -6,10 +6,17 @@
 // exactly the call the pool makes.
 //
 // The EVP context is allocated once and re-keyed in place: re-keying is cheap,
-// allocating and fetching the cipher is not.  Its internals (the expanded key,
-// a partial keystream block) live on OpenSSL's heap, outside our locked
-// memory; OpenSSL cleanses them when the context is freed, and every re-key
-// overwrites the previous key.
+// allocating and fetching the cipher is not.  Its internals live on OpenSSL's
+// heap, outside our locked memory.  Two things there could reproduce output:
+//  - the key: every re-key overwrites it in place (OpenSSL's provider copies
+//    the new key's words over the old ones), and OpenSSL cleanses it when the
+//    context is freed;
+//  - a partial block: asked for n bytes with n % 64 != 0, EVP computes the
+//    whole last block into a buffer in the context and keeps it there, served
+//    bytes included, until it happens to be overwritten (issue 9, item 4).
+//    So EVP is only ever asked for whole blocks; a request's tail block is made
+//    in our own locked block, its served bytes wiped at once, its unserved
+//    rest kept there for the next call and wiped by start().
 #pragma once
 
 #include <array>
@@ -18,12 +25,15 @@
 #include <memory>
 #include <span>
 
+#include "core/secure_memory.hpp"
+
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 
 namespace rngpool::core {
 
 inline constexpr std::size_t kKeySize = 32;    // RFC 8439 §2.3
 inline constexpr std::size_t kNonceSize = 12;  // RFC 8439 §2.3
+inline constexpr std::size_t kChaChaBlock = 64; // RFC 8439 §2.3
 inline constexpr std::array<std::uint8_t, kNonceSize> kZeroNonce{};
 
 class ChaCha20 {
@@ -44,7 +54,13 @@ class ChaCha20 {
   struct CtxFree {
     void operator()(EVP_CIPHER_CTX* ctx) const;
   };
+  void whole_blocks(std::span<std::uint8_t> out);
+  std::size_t take_spare(std::span<std::uint8_t> out);
+  void make_tail(std::span<std::uint8_t> out);
+
   std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx_;
+  SecureBuffer block_{kChaChaBlock};  // the last block made, when only partly served
+  std::size_t spare_ = 0;             // its unserved bytes, at its end
 };
 
 }  // namespace rngpool::core

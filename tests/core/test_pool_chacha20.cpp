@@ -1,16 +1,22 @@
 // The ChaCha20 wrapper the pool uses, against RFC 8439.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "core/chacha20.hpp"
+#include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 
 using rngpool::core::ChaCha20;
 using rngpool::core::kKeySize;
 using rngpool::core::kNonceSize;
 using rngpool::test::from_hex;
+using rngpool::test::Needle;
+using rngpool::test::scan_memory;
 
 namespace {
 
@@ -88,4 +94,24 @@ TEST_CASE("ChaCha20: start() restarts the stream from block 0", "[pool][chacha20
   other[0] ^= 1;
   c.start(other);
   CHECK(keystream(c, 100) != first);
+}
+
+// Issue 9, item 4, at the wrapper: EVP keeps a partial block of keystream in
+// its context; the wrapper must never let it (see chacha20.hpp).
+TEST_CASE("ChaCha20: a served tail is not left in the process's memory", "[pool][chacha20]") {
+  std::array<std::uint8_t, rngpool::core::kKeySize> key{};
+  std::random_device device;
+  for (auto& b : key) b = static_cast<std::uint8_t>(device());
+  ChaCha20 c;
+  c.start(key);
+  rngpool::core::wipe(key);
+  std::vector<Needle> needles;
+  for (std::size_t n : {std::size_t{3080}, std::size_t{100}, std::size_t{20}, std::size_t{63}}) {
+    auto out = keystream(c, n);
+    needles.emplace_back(std::span(out).last(8), "the last 8 bytes of " + std::to_string(n));
+    rngpool::core::wipe(out);
+  }
+  const auto scan = scan_memory(0, needles);
+  for (const auto& skipped : scan.skipped) WARN("not searched: " << skipped);
+  for (const auto& hit : scan.hits) FAIL_CHECK(hit.needle << " found in " << hit.region);
 }

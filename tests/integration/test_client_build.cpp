@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kSourceDir = fs::path(__FILE__).parent_path().parent_path().parent_path();
+// Not __FILE__: with ccache's base_dir it is relative to the build directory,
+// and the tests run elsewhere.
+const fs::path kSourceDir = RNGPOOL_SOURCE_DIR;
 const fs::path kBuildDir = RNGPOOL_BUILD_DIR;
 
 // A consumer of an instrumented library must be instrumented too.
@@ -49,6 +51,9 @@ int main(int argc, char** argv) {
   rngpool_close(client);
 
   client = rngpool_open("/nonexistent/rngpool.sock");
+  /* n = 0 is a no-op, like read(2): no request, so no connection either. */
+  if (rngpool_bytes(client, NULL, 0) != RNGPOOL_OK || rngpool_bytes(client, bytes, 0) != RNGPOOL_OK) return 18;
+  if (rngpool_bytes(NULL, bytes, 0) != RNGPOOL_E_INVALID || rngpool_bytes(client, NULL, 1) != RNGPOOL_E_INVALID) return 19;
   if (rngpool_bytes(client, bytes, sizeof bytes) != RNGPOOL_E_CONNECT) return 17;
   printf("%s | %s\n", rngpool_strerror(RNGPOOL_E_CONNECT), rngpool_last_error());
   rngpool_close(client);
@@ -109,6 +114,69 @@ TEST_CASE("client: a C program compiled as C uses rngpool.h", "[client][c]") {
   INFO(result.out << result.err);
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("cannot connect to rngpoold | cannot connect to /nonexistent/rngpool.sock"));
+}
+
+// Issue 9, item 14: the C API's copies of a token were freed unwiped.  The
+// program replaces operator delete to keep every block the library frees
+// (its contents as they were at the free), then looks for the tokens there.
+constexpr std::string_view kFreedTokens = R"(#include <rngpool/rngpool.h>
+#include <malloc.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+static char graveyard[1 << 20];
+static size_t buried = 0;
+
+static void bury(void* p) {
+  if (!p) return;
+  const size_t n = malloc_usable_size(p);
+  if (buried + n <= sizeof graveyard) {
+    std::memcpy(graveyard + buried, p, n);
+    buried += n;
+  }
+  std::free(p);
+}
+void operator delete(void* p) noexcept { bury(p); }
+void operator delete(void* p, std::size_t) noexcept { bury(p); }
+
+static bool freed_unwiped(const char* token) {
+  return memmem(graveyard, buried, token, std::strlen(token)) != nullptr;
+}
+
+int main(int, char** argv) {
+  rngpool_client* client = rngpool_open(argv[1]);
+  char hex[65], url[44];
+  if (rngpool_token_hex(client, 32, hex, sizeof hex) != RNGPOOL_OK) return 10;
+  if (rngpool_token_urlsafe(client, 32, url, sizeof url) != RNGPOOL_OK) return 11;
+  rngpool_close(client);
+  if (buried == 0) return 12;  // the replacement never ran: the test would prove nothing
+  std::printf("hex %s, urlsafe %s\n", freed_unwiped(hex) ? "freed unwiped" : "wiped",
+              freed_unwiped(url) ? "freed unwiped" : "wiped");
+  return 0;
+}
+)";
+
+TEST_CASE("client: the C API wipes its copies of a token before freeing them", "[client][c]") {
+  if (kSanitized) {
+    WARN("not run: a sanitizer build owns operator delete, which this test replaces");
+    return;
+  }
+  const fs::path library = kBuildDir / "client-lib" / "librngpool.so";
+  REQUIRE(fs::exists(library));
+  TestDaemon daemon;
+  TempDir dir("rngpool-wipe");
+  write_file(dir.path() / "prog.cpp", kFreedTokens);
+  const fs::path program = dir.path() / "prog";
+  build_step("g++ -std=c++20 -Wall -Wextra -Werror -I" + shell_quote((kSourceDir / "client-lib" / "include").native()) +
+             " " + shell_quote((dir.path() / "prog.cpp").native()) + " -o " + shell_quote(program.native()) + " -L" +
+             shell_quote(library.parent_path().native()) + " -lrngpool -Wl,-rpath," +
+             shell_quote(library.parent_path().native()));
+  const CommandResult result = run_command(shell_quote(program.native()) + " " + shell_quote(daemon.socket_path()));
+  INFO(result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out == "hex wiped, urlsafe wiped\n");
 }
 
 // README's "Using it from code" block, as a reader would paste it into main().

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <regex>
 
 using namespace rngpool::test;
@@ -129,4 +131,28 @@ TEST_CASE("cli: usage errors exit 2, and --help documents the exit codes", "[cli
   auto version = cli("", "--version");
   CHECK(version.exit_code == 0);
   CHECK(version.out == std::string("rngpool ") + RNGPOOL_VERSION + "\n");
+}
+
+// Issue 9, item 6: rejection sampling ran for minutes (2 million requests)
+// on this policy; the exact sampler answers at once, in a few requests.
+TEST_CASE("cli: a password policy that few passwords meet finishes at once", "[client][cli]") {
+  TestDaemon daemon;
+  const auto requests_before = status_number(status_report(daemon.socket_path()), "requests_served");
+  const auto start = std::chrono::steady_clock::now();
+  auto result = cli(daemon.socket_path(), "password --length 303 --min-upper 101 --min-lower 101 --min-digits 101");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE(result.exit_code == 0);
+  REQUIRE(matches(result.out, "[A-Za-z0-9]{303}\n"));
+  const auto count = [&](char first, char last) {
+    return std::count_if(result.out.begin(), result.out.end(), [&](char c) { return c >= first && c <= last; });
+  };
+  CHECK(count('A', 'Z') == 101);
+  CHECK(count('a', 'z') == 101);
+  CHECK(count('0', '9') == 101);
+  const auto requests = status_number(status_report(daemon.socket_path()), "requests_served") - requests_before;
+  CHECK(requests <= 4);  // the characters' batches, the shuffle's, and our own STATUS
+  auto impossible = cli(daemon.socket_path(), "password --length 300 --min-upper 101 --min-lower 101 --min-digits 101");
+  CHECK(impossible.exit_code == 2);
+  CHECK_THAT(impossible.err, Catch::StartsWith("rngpool: password policy needs at least 303 characters of "
+                                                "required classes but the length is 300\n"));
 }

@@ -54,37 +54,14 @@ std::string read_all(int fd) {
   return data;
 }
 
-bool send_all(int fd, std::span<const std::uint8_t> bytes) {
-  while (!bytes.empty()) {
-    const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) return false;
-    bytes = bytes.subspan(static_cast<std::size_t>(sent));
-  }
-  return true;
-}
-
-// A stand-in for rngpoold that speaks the binary protocol, one thread per
-// connection, and answers each GET_RANDOM `delay` after it arrived.
+// A stand-in for rngpoold that answers each GET_RANDOM `delay` after it
+// arrived.
 class SlowServer {
  public:
   SlowServer(const std::string& path, std::chrono::milliseconds delay)
-      : path_(path), delay_(delay), listener_(listen_unix(path)), acceptor_([this] { accept_loop(); }) {}
+      : delay_(delay), server_(path, [this](int fd, const proto::Request& request) { return answer(fd, request); }) {}
 
-  ~SlowServer() {
-    stopping_ = true;
-    ::shutdown(listener_.get(), SHUT_RDWR);  // accept() returns
-    acceptor_.join();
-    std::lock_guard lock(mutex_);
-    for (int fd : connections_) ::shutdown(fd, SHUT_RDWR);  // recv() returns
-    for (auto& thread : servers_) thread.join();
-    for (int fd : connections_) ::close(fd);
-  }
-
-  SlowServer(const SlowServer&) = delete;
-  SlowServer& operator=(const SlowServer&) = delete;
-
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return server_.path(); }
   // GET_RANDOM requests received and not answered yet: whoever sent one is
   // in the middle of its request.
   int unanswered() const { return unanswered_.load(); }
@@ -92,38 +69,6 @@ class SlowServer {
   int answered() const { return answered_.load(); }
 
  private:
-  void accept_loop() {
-    while (!stopping_) {
-      const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
-      }
-      std::lock_guard lock(mutex_);
-      connections_.push_back(fd);
-      servers_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
-
-  void serve(int fd) {
-    proto::RequestDecoder decoder;
-    std::array<std::uint8_t, 256> input{};
-    for (;;) {
-      const ssize_t got = ::recv(fd, input.data(), input.size(), 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return;
-      std::span<const std::uint8_t> rest(input.data(), static_cast<std::size_t>(got));
-      while (!rest.empty()) {
-        rest = rest.subspan(decoder.feed(rest));
-        const auto result = decoder.next();
-        if (std::holds_alternative<proto::DecodeError>(result)) return;
-        if (const auto* request = std::get_if<proto::Request>(&result)) {
-          if (!answer(fd, *request)) return;
-        }
-      }
-    }
-  }
-
   bool answer(int fd, const proto::Request& request) {
     if (request.opcode != proto::Opcode::get_random) {
       const auto reply = proto::encode_error_reply(static_cast<std::uint8_t>(request.opcode),
@@ -150,16 +95,10 @@ class SlowServer {
     return true;
   }
 
-  std::string path_;
   std::chrono::milliseconds delay_;
-  Fd listener_;
-  std::atomic<bool> stopping_{false};
   std::atomic<int> unanswered_{0};
   std::atomic<int> answered_{0};
-  std::mutex mutex_;
-  std::vector<int> connections_;
-  std::vector<std::thread> servers_;
-  std::thread acceptor_;  // last: it starts once everything above exists
+  StubServer server_;  // last: its threads call answer() once everything above exists
 };
 
 struct ChildOutcome {

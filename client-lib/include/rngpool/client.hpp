@@ -56,7 +56,9 @@ constexpr RequestFlags operator|(RequestFlags a, RequestFlags b) noexcept {
 }
 
 struct ClientOptions {
-  std::string socket_path;  // empty: $RNGPOOL_SOCKET, else kDefaultSocket
+  // Empty: $RNGPOOL_SOCKET, else kDefaultSocket.  The variable is read with
+  // secure_getenv(3): a setuid, setgid or capability-raising program ignores it.
+  std::string socket_path;
   RequestFlags flags;       // applied to every request of this client
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{30000};  // longest silence while awaiting a reply
@@ -68,7 +70,11 @@ inline constexpr std::string_view kDigits = "0123456789";
 inline constexpr std::string_view kSymbols = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
 // A password is drawn uniformly from all strings of `length` characters of
-// `alphabet` that hold at least the given number of each class.
+// `alphabet` that hold at least the given number of each class, exactly and
+// in bounded time however few strings those are.  password() throws
+// std::invalid_argument when none is (the minimums exceed the length, or name
+// a class the alphabet lacks), and for a length above 4096 with two or more
+// minimums.
 struct PasswordPolicy {
   std::size_t length = 20;
   std::string alphabet = std::string(kUppercase) + std::string(kLowercase) +

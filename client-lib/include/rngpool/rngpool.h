@@ -40,7 +40,7 @@ enum rngpool_error {
   RNGPOOL_E_TIMEOUT = -102,  /* no reply within the I/O timeout */
   RNGPOOL_E_PROTOCOL = -103, /* malformed reply */
   /* The call itself was wrong. */
-  RNGPOOL_E_INVALID = -200,  /* bad argument (NULL pointer, n = 0, ...) */
+  RNGPOOL_E_INVALID = -200,  /* bad argument (NULL client or buffer, randbelow's n = 0, ...) */
   RNGPOOL_E_BUFFER = -201,   /* the caller's buffer is too small */
   RNGPOOL_E_NOMEM = -202
 };
@@ -52,16 +52,23 @@ enum rngpool_error {
 
 typedef struct rngpool_client rngpool_client;
 
-/* socket_path NULL: $RNGPOOL_SOCKET, else /run/rngpool/rngpool.sock.  Does not
- * connect yet.  Returns NULL only when out of memory. */
+/* socket_path NULL: $RNGPOOL_SOCKET, else /run/rngpool/rngpool.sock.  The
+ * variable is read with secure_getenv(3): a setuid, setgid or
+ * capability-raising program ignores it, so the user who runs it cannot point
+ * it at a daemon of their own.  Does not connect yet.  Returns NULL only when
+ * out of memory. */
 RNGPOOL_C_API rngpool_client* rngpool_open(const char* socket_path);
 RNGPOOL_C_API rngpool_client* rngpool_open_with(const char* socket_path, unsigned flags);
 RNGPOOL_C_API void rngpool_close(rngpool_client* client);
 
+/* n random bytes into out.  n = 0 is a no-op that returns RNGPOOL_OK without
+ * a request (as read(2) of 0 bytes; out may then be NULL).  A NULL client, or
+ * a NULL out with n > 0, is RNGPOOL_E_INVALID. */
 RNGPOOL_C_API int rngpool_bytes(rngpool_client* client, void* out, size_t n);
 /* Uniform on [0, n); n = 0 is RNGPOOL_E_INVALID. */
 RNGPOOL_C_API int rngpool_randbelow(rngpool_client* client, uint64_t n, uint64_t* out);
-/* nbytes random bytes as 2*nbytes hex digits plus NUL: out_size >= 2*nbytes+1. */
+/* nbytes random bytes as 2*nbytes hex digits plus NUL: out_size >= 2*nbytes+1.
+ * The tokens exist only in out: the library wipes its own copies. */
 RNGPOOL_C_API int rngpool_token_hex(rngpool_client* client, size_t nbytes, char* out, size_t out_size);
 /* base64url without padding plus NUL: out_size >= (4*nbytes+2)/3 + 1. */
 RNGPOOL_C_API int rngpool_token_urlsafe(rngpool_client* client, size_t nbytes, char* out, size_t out_size);

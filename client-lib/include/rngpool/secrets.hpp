@@ -1,7 +1,8 @@
 // Free functions over one process-wide Client, as `import secrets` feels.
 //
 // The default client is made on first use from $RNGPOOL_SOCKET (else the
-// system socket) and lives until the process exits.
+// system socket) and lives until the process exits.  The variable is read with
+// secure_getenv(3), so a setuid or setgid program ignores it.
 #pragma once
 
 #include "rngpool/client.hpp"
