@@ -7,7 +7,7 @@ rngpool_packages=(
   systemd netcat-openbsd socat groff-base
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   rng-tools5 wamerican
-  debhelper dpkg-dev lintian
+  debhelper dpkg-dev lintian ccache
   qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
 )
 
