@@ -8,6 +8,8 @@ rngpool_packages=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   rng-tools5 wamerican
   python3 python3-pytest python3-setuptools python3-wheel python3-pip
+  debhelper dpkg-dev lintian ccache
+  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
 )
 
 rngpool_install_deps() {

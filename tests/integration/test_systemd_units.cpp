@@ -125,7 +125,7 @@ TEST_CASE("the sysusers.d entry creates user and group rngpool", "[systemd]") {
 TEST_CASE("the udev rule gives group rngpool read access to hwrng", "[systemd]") {
   InstalledUnits units;
   auto text = read_text_file(units.udev_rule);
-  CHECK_THAT(text, Catch::Contains("KERNEL==\"hwrng\""));
+  CHECK_THAT(text, Catch::Contains("KERNEL==\"hw_random\""));
   CHECK_THAT(text, Catch::Contains("GROUP=\"rngpool\""));
   CHECK_THAT(text, Catch::Contains("MODE=\"0640\""));
 }
