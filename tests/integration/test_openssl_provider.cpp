@@ -58,6 +58,13 @@ std::size_t hex_digits(const std::string& text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }));
 }
 
+// `openssl rand` loading the provider by name; no openssl.cnf, the socket
+// from $RNGPOOL_SOCKET.  Without a property query the first provider wins.
+std::string provider_command(const std::string& socket) {
+  return "OPENSSL_CONF=/dev/null RNGPOOL_SOCKET=" + shell_quote(socket) + " openssl rand -provider-path " +
+         shell_quote(kModuleDir.native()) + " -provider rngpool -provider default ";
+}
+
 // The test program (openssl_rand_client.c), compiled against the system libcrypto.
 fs::path build_client(const fs::path& dir) {
   const fs::path program = dir / "openssl_rand_client";
@@ -92,9 +99,7 @@ std::string drawn(const std::vector<std::string>& lines, const std::string& who)
 TEST_CASE("openssl rand -provider rngpool draws 32 bytes and 64 KiB from the daemon", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
-  const std::string base = "OPENSSL_CONF=/dev/null RNGPOOL_SOCKET=" + shell_quote(daemon.socket_path()) +
-                           " openssl rand -provider-path " + shell_quote(kModuleDir.native()) +
-                           " -provider rngpool -provider default ";
+  const std::string base = provider_command(daemon.socket_path());
   const std::uint64_t before = bytes_served(daemon.socket_path());
   const CommandResult small = run_command(base + "-hex 32");
   INFO(small.err);
@@ -181,6 +186,11 @@ TEST_CASE("with the daemon stopped openssl rand fails with the provider's messag
     CHECK(rand.err.find("rngpoold could not provide random bytes") != std::string::npos);
     CHECK(rand.err.find("is rngpoold running?") != std::string::npos);
   }
+  const CommandResult loaded = run_command(provider_command(socket) + "-hex 32");
+  INFO(loaded.out << loaded.err);
+  CHECK(loaded.exit_code != 0);
+  CHECK(hex_digits(loaded.out) == 0);
+  CHECK(loaded.err.find("is rngpoold running?") != std::string::npos);
 }
 
 TEST_CASE("a process whose daemon went away recovers on its next call once the daemon is back", "[openssl]") {
