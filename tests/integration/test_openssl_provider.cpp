@@ -246,3 +246,61 @@ TEST_CASE("a provider config value that is not yes or no makes every draw fail, 
   CHECK(hex_digits(rand.out) == 0);
   CHECK(rand.err.find("require_hwrng = \"maybe\": expected yes or no") != std::string::npos);
 }
+
+namespace {
+
+std::string replace_once(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("README block lacks " + from);
+  return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("README: the commands and openssl.cnf under OpenSSL programs work as written", "[openssl][readme]") {
+  if (!provider_testable()) return;
+  TestDaemon daemon;
+  const std::string readme = read_text_file(kSourceDir / "README.md");
+  // Only the module's location and the socket are substituted.
+  const std::string ini = replace_once(
+      replace_once(fenced_block(readme, "## OpenSSL programs", "ini"), "module = rngpool.so",
+                   "module = " + (kModuleDir / "rngpool.so").native()),
+      "/run/rngpool/rngpool.sock", daemon.socket_path());
+  const fs::path config = daemon.dir() / "readme.cnf";
+  std::ofstream(config) << ini;
+  std::uint64_t before = bytes_served(daemon.socket_path());
+  const CommandResult configured = with_config(config, "openssl rand -hex 32");
+  INFO(ini << configured.err);
+  REQUIRE(configured.exit_code == 0);
+  CHECK(hex_digits(configured.out) == 64);
+  CHECK(bytes_served(daemon.socket_path()) >= before + 32);
+
+  const std::string command = replace_once(fenced_block(readme, "## OpenSSL programs", "sh"),
+                                           "build/ossl-modules", shell_quote(kModuleDir.native()));
+  before = bytes_served(daemon.socket_path());
+  const CommandResult loaded = run_command("cd " + shell_quote(kBuildDir.native()) + " && OPENSSL_CONF=/dev/null RNGPOOL_SOCKET=" +
+                                           shell_quote(daemon.socket_path()) + " " + command);
+  INFO(command << loaded.err);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(hex_digits(loaded.out) == 64);
+  CHECK(bytes_served(daemon.socket_path()) >= before + 32);
+}
+
+TEST_CASE("cmake --install --component openssl puts rngpool.so in OpenSSL's modules directory", "[openssl][install]") {
+  TempDir root("rngpool-ossl");
+  const CommandResult modulesdir = run_command("pkg-config --variable=modulesdir libcrypto");
+  REQUIRE(modulesdir.exit_code == 0);
+  const std::string dir = modulesdir.out.substr(0, modulesdir.out.find('\n'));
+  REQUIRE(!dir.empty());
+  const CommandResult installed = run_command("DESTDIR=" + shell_quote(root.path().native()) + " cmake --install " +
+                                              shell_quote(kBuildDir.native()) + " --component openssl 2>&1");
+  INFO(installed.out);
+  REQUIRE(installed.exit_code == 0);
+  const fs::path module = root.path() / fs::path(dir).relative_path() / "rngpool.so";
+  REQUIRE(fs::is_regular_file(module));
+  // Only the entry point is exported; librngpool comes from its shared library.
+  const CommandResult symbols = run_command("nm -D --defined-only " + shell_quote(module.native()));
+  CHECK(symbols.out.find("OSSL_provider_init") != std::string::npos);
+  CHECK(std::count(symbols.out.begin(), symbols.out.end(), '\n') == 1);
+  CHECK(run_command("readelf -d " + shell_quote(module.native()) + " | grep -q 'librngpool.so.0'").exit_code == 0);
+}
