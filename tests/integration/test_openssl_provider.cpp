@@ -96,7 +96,7 @@ std::string drawn(const std::vector<std::string>& lines, const std::string& who)
 
 }  // namespace
 
-TEST_CASE("openssl rand -provider rngpool draws 32 bytes and 64 KiB from the daemon", "[openssl]") {
+TEST_CASE("openssl provider: openssl rand -provider rngpool draws 32 bytes and 64 KiB from the daemon", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   const std::string base = provider_command(daemon.socket_path());
@@ -115,7 +115,7 @@ TEST_CASE("openssl rand -provider rngpool draws 32 bytes and 64 KiB from the dae
   CHECK(bytes_served(daemon.socket_path()) >= middle + 65536);
 }
 
-TEST_CASE("with OPENSSL_CONF alone, openssl rand and genpkey draw from the daemon", "[openssl]") {
+TEST_CASE("openssl provider: with OPENSSL_CONF alone, openssl rand and genpkey draw from the daemon", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   for (const std::string& random_keys : {kCtrDrbg, kByName}) {
@@ -137,7 +137,7 @@ TEST_CASE("with OPENSSL_CONF alone, openssl rand and genpkey draw from the daemo
   }
 }
 
-TEST_CASE("with OPENSSL_CONF alone, Python's ssl.RAND_bytes draws from the daemon", "[openssl]") {
+TEST_CASE("openssl provider: with OPENSSL_CONF alone, Python's ssl.RAND_bytes draws from the daemon", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg);
@@ -150,7 +150,7 @@ TEST_CASE("with OPENSSL_CONF alone, Python's ssl.RAND_bytes draws from the daemo
   CHECK(bytes_served(daemon.socket_path()) >= before + 4096);
 }
 
-TEST_CASE("a C program's RAND_bytes and RAND_priv_bytes come from the daemon, and a forked child draws different bytes", "[openssl]") {
+TEST_CASE("openssl provider: a C program's RAND_bytes and RAND_priv_bytes come from the daemon, and a forked child draws different bytes", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   const fs::path program = build_client(daemon.dir());
@@ -172,7 +172,7 @@ TEST_CASE("a C program's RAND_bytes and RAND_priv_bytes come from the daemon, an
   }
 }
 
-TEST_CASE("with the daemon stopped openssl rand fails with the provider's message, never falling back", "[openssl]") {
+TEST_CASE("openssl provider: with the daemon stopped openssl rand fails with the provider's message, never falling back", "[openssl]") {
   if (!provider_testable()) return;
   TempDir dir("rngpool-ossl");
   const std::string socket = (dir.path() / "rngpool.sock").native();
@@ -193,7 +193,7 @@ TEST_CASE("with the daemon stopped openssl rand fails with the provider's messag
   CHECK(loaded.err.find("is rngpoold running?") != std::string::npos);
 }
 
-TEST_CASE("a process whose daemon went away recovers on its next call once the daemon is back", "[openssl]") {
+TEST_CASE("openssl provider: a process whose daemon went away recovers on its next call once the daemon is back", "[openssl]") {
   if (!provider_testable()) return;
   TempDir dir("rngpool-ossl");
   const std::string socket = (dir.path() / "rngpool.sock").native();
@@ -221,7 +221,7 @@ TEST_CASE("a process whose daemon went away recovers on its next call once the d
   CHECK(bytes_served(socket) >= 32);  // the second daemon served the draw after
 }
 
-TEST_CASE("require_hwrng = yes without a hwrng fails with the daemon's HWRNG_UNAVAILABLE", "[openssl]") {
+TEST_CASE("openssl provider: require_hwrng = yes without a hwrng fails with the daemon's HWRNG_UNAVAILABLE", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon(DaemonConfig{.hwrng = HwrngFeed::none});
   const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, "require_hwrng = yes\n");
@@ -236,7 +236,7 @@ TEST_CASE("require_hwrng = yes without a hwrng fails with the daemon's HWRNG_UNA
   CHECK(with_config(plain, "openssl rand -hex 32").exit_code == 0);
 }
 
-TEST_CASE("a provider config value that is not yes or no makes every draw fail, naming it", "[openssl]") {
+TEST_CASE("openssl provider: a provider config value that is not yes or no makes every draw fail, naming it", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, "require_hwrng = maybe\n");
@@ -257,7 +257,7 @@ std::string replace_once(std::string text, const std::string& from, const std::s
 
 }  // namespace
 
-TEST_CASE("README: the commands and openssl.cnf under OpenSSL programs work as written", "[openssl][readme]") {
+TEST_CASE("openssl provider: README: the commands and openssl.cnf under OpenSSL programs work as written", "[openssl][readme]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
   const std::string readme = read_text_file(kSourceDir / "README.md");
@@ -286,7 +286,7 @@ TEST_CASE("README: the commands and openssl.cnf under OpenSSL programs work as w
   CHECK(bytes_served(daemon.socket_path()) >= before + 32);
 }
 
-TEST_CASE("cmake --install --component openssl puts rngpool.so in OpenSSL's modules directory", "[openssl][install]") {
+TEST_CASE("openssl provider: cmake --install --component openssl puts rngpool.so in OpenSSL's modules directory", "[openssl][install]") {
   TempDir root("rngpool-ossl");
   const CommandResult modulesdir = run_command("pkg-config --variable=modulesdir libcrypto");
   REQUIRE(modulesdir.exit_code == 0);
