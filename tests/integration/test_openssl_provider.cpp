@@ -236,6 +236,19 @@ TEST_CASE("openssl provider: require_hwrng = yes without a hwrng fails with the 
   CHECK(with_config(plain, "openssl rand -hex 32").exit_code == 0);
 }
 
+TEST_CASE("openssl provider: prediction_resistance = yes makes the daemon reseed for each draw", "[openssl]") {
+  if (!provider_testable()) return;
+  TestDaemon daemon;
+  const auto reseeds = [&] { return status_number(status_report(daemon.socket_path()), "reseeds"); };
+  const fs::path config =
+      write_config(daemon.dir(), daemon.socket_path(), kByName, "prediction_resistance = yes\n");
+  const std::uint64_t before = reseeds();
+  const CommandResult rand = with_config(config, "openssl rand -hex 32");
+  INFO(rand.err);
+  REQUIRE(rand.exit_code == 0);
+  CHECK(reseeds() >= before + 1);  // PREDICTION_RESISTANCE: reseed before serving
+}
+
 TEST_CASE("openssl provider: a provider config value that is not yes or no makes every draw fail, naming it", "[openssl]") {
   if (!provider_testable()) return;
   TestDaemon daemon;
