@@ -154,7 +154,11 @@ size_t get_seed(void* vctx, unsigned char** pout, int entropy, size_t min_len, s
   RandContext& ctx = *context(vctx);
   size_t n = entropy > 0 ? (static_cast<size_t>(entropy) + 7) / 8 : 0;
   if (n < min_len) n = min_len;
-  if (n == 0 || n > max_len) return 0;
+  if (n == 0 || n > max_len) {
+    RNGPOOL_RAISE(*ctx.provider, reason_daemon, "cannot give %d bits of seed in %zu..%zu bytes",
+                  entropy, min_len, max_len);
+    return 0;
+  }
   auto* buffer = static_cast<unsigned char*>(OPENSSL_secure_malloc(n));
   if (!buffer) {
     RNGPOOL_RAISE(*ctx.provider, reason_out_of_memory, "%zu bytes of seed", n);
