@@ -2,7 +2,7 @@
 # packages rngpool needs, and only those that are missing.
 rngpool_packages=(
   g++ cmake ninja-build pkg-config
-  libboost-dev libboost-program-options-dev libsystemd-dev libssl-dev
+  libboost-dev libboost-program-options-dev libsystemd-dev libssl-dev openssl
   catch2
   systemd netcat-openbsd socat groff-base
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
