@@ -75,7 +75,7 @@ def main() -> int:
 
     build = Path(args.build)
     os.environ.setdefault("RNGPOOL_LIBRARY", str(build / "client-lib" / "librngpool.so.0"))
-    os.environ.setdefault("RNGPOOL_DAEMON", str(build / "daemon" / "server" / "rngpoold"))
+    os.environ.setdefault("RNGPOOL_DAEMON", str(build / "daemon" / "rngpoold"))
     sys.path.insert(0, str(ROOT / "tests" / "python"))
     sys.path.insert(0, str(ROOT / "python"))
     from daemon_harness import Daemon  # noqa: E402 (after the path is set)

@@ -142,7 +142,7 @@ TEST_CASE("clients that never read their 1 MiB reply", "[hostile]") {
 }
 
 // The daemon watches client sockets in a level-triggered epoll set
-// (daemon/server/client_poller.hpp), where one socket reported ready but not
+// (daemon/serve/client_poller.hpp), where one socket reported ready but not
 // served would be reported again on every wake-up: a busy loop.  So every way
 // a connection can wait -- idle, mid-frame, behind an unread reply, for the
 // hwrng -- and a peer that goes away in each, must leave the daemon idle.

@@ -1,7 +1,7 @@
 """The real rngpoold on a temporary socket, as tests/support's TestDaemon starts it.
 
 Shared by the pytest fixtures (conftest.py) and bench/python.  The daemon is
-BUILD/daemon/server/rngpoold ($RNGPOOL_DAEMON, else build/ at the top of the
+BUILD/daemon/rngpoold ($RNGPOOL_DAEMON, else build/ at the top of the
 tree), run with `--socket PATH --hwrng none` (or a FIFO the test feeds) and an empty --config file, so
 nothing on the host (/dev/hwrng, /etc/rngpool) matters.
 """
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def daemon_binary() -> Path:
     explicit = os.environ.get("RNGPOOL_DAEMON")
-    path = Path(explicit) if explicit else ROOT / "build" / "daemon" / "server" / "rngpoold"
+    path = Path(explicit) if explicit else ROOT / "build" / "daemon" / "rngpoold"
     if not path.is_file():
         raise RuntimeError(f"no rngpoold at {path}: build it (scripts/deps.sh's rngpool_build) or set RNGPOOL_DAEMON")
     return path

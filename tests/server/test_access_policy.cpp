@@ -1,7 +1,7 @@
 // The access policy behind --allow-user/--allow-group (PROTOCOL.md §6.1):
 // who is let in, when the supplementary groups are read, SO_PEERGROUPS
 // itself, the refusal's message and the user-namespace check.
-#include "server/access_policy.hpp"
+#include "serve/access_policy.hpp"
 
 #include "rngpool/test/accounts.hpp"
 #include "rngpool/test/fd.hpp"

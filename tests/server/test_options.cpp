@@ -1,7 +1,7 @@
 // rngpoold's option parsing: defaults, ranges, messages, the config file.
 // parse_options() touches nothing but the config file it is given and, for
 // --allow-user/--allow-group, the user database and /proc.
-#include "server/options.hpp"
+#include "host/options.hpp"
 
 #include "rngpool/test/accounts.hpp"
 #include "rngpool/test/child_process.hpp"

@@ -1,6 +1,6 @@
 // Output chunks (output_buffer.hpp): an idle buffer lingers with its chunk
 // for the next reply, and a sweep wipes and releases it when none comes.
-#include "server/output_buffer.hpp"
+#include "serve/output_buffer.hpp"
 
 #include <catch2/catch.hpp>
 

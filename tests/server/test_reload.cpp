@@ -1,6 +1,6 @@
 // What a SIGHUP reload takes (reload.hpp): run-time settings are taken, the
 // others are named as needing a restart, each change is one line.
-#include "server/reload.hpp"
+#include "host/reload.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // The socket file (socket_file.hpp, issue 9 §3): exact modes whatever the
 // umask, no chmod by name, and a directory others may write refused.
-#include "server/socket_file.hpp"
+#include "serve/socket_file.hpp"
 
 #include "rngpool/test/temp_dir.hpp"
 

@@ -1,0 +1,215 @@
+// rngpoold: health-tested hardware randomness over a Unix socket.
+//
+// main() wires the pieces together and owns the shutdown sequence; each
+// piece says in its own header why it is the way it is.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runtime/asio.hpp"
+#include "serve/connection_set.hpp"
+#include "entropy/entropy_service.hpp"
+#include "serve/listener.hpp"
+#include "runtime/log.hpp"
+#include "host/options.hpp"
+#include "host/process.hpp"
+#include "host/reload.hpp"
+#include "host/systemd_glue.hpp"
+
+namespace rngpool::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// In-flight replies get this long after SIGTERM; systemd's own stop timeout
+// (90 s by default) is far longer, so a clean exit is never cut short.
+constexpr auto kShutdownGrace = 2000ms;
+
+EntropyConfig entropy_config(const Options& options) {
+  return EntropyConfig{.hwrng_path = options.hwrng_path,
+                       .entropy_per_byte = options.hwrng_entropy,
+                       .require_hwrng = options.require_hwrng,
+                       .reseed_interval = options.reseed_interval,
+                       .hwrng_retry = options.hwrng_retry};
+}
+
+ServerLimits server_limits(const Options& options) {
+  return ServerLimits{.max_request = options.max_request,
+                      .max_connections = options.max_connections,
+                      .max_connections_per_uid = options.max_connections_per_uid,
+                      .max_output_memory = options.max_output_memory,
+                      .idle_timeout = options.idle_timeout};
+}
+
+// ---------------------------------------------------------------------------
+// Reload (SIGHUP, issue 9 §8)
+//
+// The options are read again as at start (reload.hpp says which settings
+// can change).  The daemon is single-threaded on its io_context, so the
+// run-time settings are swapped in place between two events; the hwrng
+// reader only posts.  A connection's access is decided when it is
+// accepted, so a new access list applies to clients that connect after
+// the reload.  A configuration that cannot be read or no longer parses is
+// logged, and the running settings stay.
+// ---------------------------------------------------------------------------
+
+// Where each run-time setting goes: limits and access to the connections,
+// the interval to the entropy service.
+void apply_run_time(const Options& options, ServerContext& context, EntropyService& entropy) {
+  log_set_level(options.log_level);
+  context.limits = server_limits(options);
+  context.access = options.access;
+  entropy.set_reseed_interval(options.reseed_interval);
+  raise_fd_limit(options.max_connections);
+}
+
+// "rngpoold: <why>\n" from parse_options(), as one log line.
+std::string_view refusal_reason(std::string_view message) {
+  if (message.starts_with("rngpoold: "))
+    message.remove_prefix(10);
+  while (message.ends_with('\n'))
+    message.remove_suffix(1);
+  return message;
+}
+
+struct Running {
+  const std::vector<std::string>& args;
+  Options options;
+  ServerContext& context;
+  EntropyService& entropy;
+  SystemdGlue& systemd;
+  ConnectionSet& connections;
+};
+
+void reload(Running& daemon) {
+  log(LogLevel::info, "received SIGHUP; reloading the configuration");
+  daemon.systemd.reloading();
+  auto reread = parse_options(daemon.args);
+  if (const auto* refused = std::get_if<OptionsExit>(&reread)) {
+    log(LogLevel::error, "reload failed, the running settings stay: ", refusal_reason(refused->message));
+  } else {
+    ReloadPlan plan = plan_reload(daemon.options, std::get<Options>(reread));
+    daemon.options = plan.in_force;
+    apply_run_time(daemon.options, daemon.context, daemon.entropy);
+    daemon.connections.recheck_access();
+    for (const auto& line : plan.report)
+      log(line.level, "reload: ", line.text);
+    if (plan.report.empty())
+      log(LogLevel::info, "reload: no setting changed");
+  }
+  daemon.systemd.reloaded();
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown
+//
+// SIGTERM/SIGINT/SIGQUIT: stop accepting, tell systemd, let every
+// connection finish the reply it is writing (closing idle ones at once),
+// then stop the entropy service.  Nothing calls io_context::stop(): once
+// the last connection and timer are done, run() returns by itself and
+// everything is destroyed in order.
+// ---------------------------------------------------------------------------
+
+asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& systemd, ConnectionSet& connections,
+                                EntropyService& entropy) {
+  log(LogLevel::info, "received SIG", sigabbrev_np(signal), "; finishing in-flight replies");
+  systemd.stopping();
+  listener.stop();
+  co_await connections.drain(kShutdownGrace);
+  entropy.stop();
+}
+
+// ---------------------------------------------------------------------------
+// Signals
+//
+// Every signal whose default action would kill the daemon without removing
+// its socket file is caught: SIGHUP reloads, SIGUSR1/SIGUSR2 are logged and
+// otherwise ignored, SIGTERM/SIGINT/SIGQUIT shut down.  Signals that arrive
+// during the shutdown are swallowed.
+// ---------------------------------------------------------------------------
+
+asio::awaitable<void> handle_signals(asio::signal_set& signals, Running& daemon, Listener& listener,
+                                     ConnectionSet& connections) {
+  for (;;) {
+    error_code ec;
+    const int signal = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec)
+      co_return;
+    if (signal == SIGHUP) {
+      reload(daemon);
+    } else if (signal == SIGUSR1 || signal == SIGUSR2) {
+      log(LogLevel::info, "received SIG", sigabbrev_np(signal), "; ignored (SIGHUP reloads the configuration)");
+    } else {
+      co_await shut_down(signal, listener, daemon.systemd, connections, daemon.entropy);
+      co_return;
+    }
+  }
+}
+
+// One thread runs all I/O; the helper threads (hwrng reader, kernel-RNG
+// waiter) only post() work to it.  So the reactor's per-socket locks can go
+// (UNSAFE_IO); the scheduler, which those posts go through, stays locked.
+int serve(const std::vector<std::string>& args, const Options& options) {
+  asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  // Caught before the socket file exists; they wait in the set until run().
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGQUIT);
+  for (int reloading_or_ignored : {SIGHUP, SIGUSR1, SIGUSR2})
+    signals.add(reloading_or_ignored);
+  ServerStats stats;
+  ChunkPool chunks(io.get_executor());
+  ClientPoller poller(io.get_executor());
+  EntropyService entropy(io.get_executor(), entropy_config(options));
+  ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};
+  ConnectionSet connections(io.get_executor(), stats);
+  Listener listener(io.get_executor(), options, context, connections);
+  SystemdGlue systemd(io.get_executor(), context);
+  entropy.on_change([&] { systemd.state_changed(); });
+
+  Running running{args, options, context, entropy, systemd, connections};
+  asio::co_spawn(io, handle_signals(signals, running, listener, connections), asio::detached);
+
+  log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", listener.description(), ", hwrng ",
+      options.hwrng_path.empty() ? std::string("none") : options.hwrng_path,
+      options.require_hwrng ? " (required)" : "", ", H = ", options.hwrng_entropy, " bits/byte");
+  if (options.access.restricts())
+    log(LogLevel::info, "only clients in --allow-user (", options.access.users.size(), " listed) or --allow-group (",
+        options.access.groups.size(), " listed) may ask for more than PING");
+  systemd.start();
+  entropy.start();
+  listener.start();
+  io.run();
+  // The totals stay readable after the last STATUS, and by whoever reads
+  // the journal when --allow-user/--allow-group keeps them from asking.
+  log(LogLevel::info, "stopped (requests: ", stats.requests_served, " served, ", stats.requests_refused, " refused)");
+  return 0;
+}
+
+}  // namespace
+}  // namespace rngpool::server
+
+int main(int argc, char** argv) {
+  using namespace rngpool::server;
+  forbid_core_dumps();
+  // A client that vanishes mid-reply must cost an EPIPE, not the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_options(args);
+  if (auto* exit = std::get_if<OptionsExit>(&parsed)) {
+    (exit->code == 0 ? std::cout : std::cerr) << exit->message << std::flush;
+    return exit->code;
+  }
+  const auto& options = std::get<Options>(parsed);
+  log_init(options.log_level);
+  raise_fd_limit(options.max_connections);
+  try {
+    return serve(args, options);
+  } catch (const StartupError& e) {
+    log(LogLevel::error, e.what());
+    return e.exit_code;
+  }
+}

@@ -1,0 +1,65 @@
+// The listening socket and the accept loop.
+//
+// Either systemd hands the socket over (socket activation, --socket is then
+// ignored) or the daemon binds --socket itself (socket_file.hpp: the
+// directory, the mode, what a previous run left behind).
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "runtime/asio.hpp"
+#include "serve/busy_refusal.hpp"
+#include "serve/connection_set.hpp"
+#include "host/options.hpp"
+#include "serve/server_context.hpp"
+#include "serve/socket_file.hpp"
+
+namespace rngpool::server {
+
+class Listener {
+ public:
+  // Takes the systemd socket or binds --socket; throws StartupError.
+  Listener(asio::any_io_executor executor, const Options& options, ServerContext& context,
+           ConnectionSet& connections);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  void start();
+  void stop();  // stops accepting; open connections are not touched
+  const std::string& description() const { return description_; }
+
+ private:
+  struct SocketFile {
+    std::string path;
+    dev_t device;
+    ino_t inode;
+  };
+
+  asio::awaitable<void> accept_loop();
+  void take(UnixSocket socket);
+  // Why a client with `peer` may not have a connection; empty: it may.
+  std::string over_limit(const std::optional<ucred>& peer) const;
+  void count_refusal(const std::string& why);
+  bool refuse_with_spare();
+  void shortage(const std::string& what);
+  void shortage_over();
+
+  asio::local::stream_protocol::acceptor acceptor_;
+  ServerContext& context_;
+  ConnectionSet& connections_;
+  BusyRefusals refusals_;
+  std::optional<SocketFile> file_;  // the socket file we created, removed on exit
+  std::string description_;
+  asio::steady_timer backoff_;
+  std::uint64_t next_id_ = 1;
+  int spare_ = -1;                 // the descriptor kept for refusing a client at the limit
+  std::uint64_t shortage_count_ = 0;  // accepts failed or refused since the last that worked
+};
+
+}  // namespace rngpool::server
