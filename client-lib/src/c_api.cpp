@@ -78,10 +78,13 @@ int deliver_secret(std::string text, char* out, std::size_t out_size) {
   return code;
 }
 
-rngpool_client* open_client(const char* socket_path, unsigned flags) noexcept {
+rngpool_client* open_client(const char* socket_path, unsigned flags, unsigned connect_timeout_ms = 0,
+                            unsigned io_timeout_ms = 0) noexcept {
   try {
     rngpool::ClientOptions options;
     options.socket_path = socket_path ? socket_path : "";
+    if (connect_timeout_ms != 0) options.connect_timeout = std::chrono::milliseconds(connect_timeout_ms);
+    if (io_timeout_ms != 0) options.io_timeout = std::chrono::milliseconds(io_timeout_ms);
     options.flags = {(flags & RNGPOOL_PREDICTION_RESISTANCE) != 0,
                      (flags & RNGPOOL_REQUIRE_HWRNG) != 0, (flags & RNGPOOL_NONBLOCK) != 0};
     return new rngpool_client{rngpool::Client(std::move(options))};
@@ -98,6 +101,10 @@ extern "C" {
 rngpool_client* rngpool_open(const char* socket_path) { return open_client(socket_path, 0); }
 rngpool_client* rngpool_open_with(const char* socket_path, unsigned flags) {
   return open_client(socket_path, flags);
+}
+rngpool_client* rngpool_open_timed(const char* socket_path, unsigned flags, unsigned connect_timeout_ms,
+                                   unsigned io_timeout_ms) {
+  return open_client(socket_path, flags, connect_timeout_ms, io_timeout_ms);
 }
 void rngpool_close(rngpool_client* client) { delete client; }
 

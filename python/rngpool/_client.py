@@ -19,6 +19,7 @@ import base64
 import binascii
 import ctypes
 import hmac
+import math
 import operator
 import os
 import random as _random
@@ -67,6 +68,23 @@ class Health:
 
 # ---- the handle ----
 
+_MAX_TIMEOUT_MS = 2**32 - 1  # the C API's unsigned milliseconds
+
+
+def _timeout_ms(timeout: Optional[float]) -> int:
+    """Client(timeout=...) in the C API's milliseconds; 0 keeps its defaults."""
+    if timeout is None:
+        return 0
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"rngpool.Client: timeout must be a number of seconds or None, "
+                        f"not {type(timeout).__name__}")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"rngpool.Client: timeout must be a positive number of seconds, not {timeout!r}")
+    milliseconds = math.ceil(timeout * 1000)
+    if milliseconds > _MAX_TIMEOUT_MS:
+        raise ValueError(f"rngpool.Client: timeout must be at most {_MAX_TIMEOUT_MS / 1000:.0f} s")
+    return milliseconds
+
 class Client:
     """A connection to rngpoold with the secrets module's methods.
 
@@ -74,9 +92,10 @@ class Client:
     require_hwrng: every request fails with HwrngUnavailable unless the
     hardware RNG is healthy and in the key.  prediction_resistance: the
     daemon reseeds before serving each request.  nonblock: NotReady instead
-    of waiting for the daemon's first seed.  timeout must stay None: the C
-    API has no timeout setting yet, so the library's own limits apply (5 s to
-    connect, 30 s of silence awaiting a reply).
+    of waiting for the daemon's first seed.  timeout: seconds (a positive
+    number) that a connect may take and that the daemon may stay silent while
+    a reply is awaited, as socket.settimeout(); exceeding it raises Timeout.
+    None keeps the library's limits: 5 s to connect, 30 s per reply.
 
     It connects on first use.  Do not close() it while other threads use it.
     """
@@ -84,9 +103,7 @@ class Client:
     def __init__(self, socket_path: Optional[StrPath] = None, *, require_hwrng: bool = False,
                  prediction_resistance: bool = False, nonblock: bool = False,
                  timeout: Optional[float] = None) -> None:
-        if timeout is not None:
-            raise ValueError("rngpool.Client: timeout is not supported by this librngpool's C API "
-                             "(it uses 5 s to connect and 30 s per reply); pass timeout=None")
+        timeout_ms = _timeout_ms(timeout)
         self.socket_path = None if socket_path is None else os.fspath(socket_path)
         self.require_hwrng = bool(require_hwrng)
         self.prediction_resistance = bool(prediction_resistance)
@@ -94,9 +111,9 @@ class Client:
                  | (PREDICTION_RESISTANCE if prediction_resistance else 0)
                  | (NONBLOCK if nonblock else 0))
         path = None if socket_path is None else os.fsencode(socket_path)
-        handle = lib.rngpool_open_with(path, flags)
+        handle = lib.rngpool_open_timed(path, flags, timeout_ms, timeout_ms)
         if not handle:
-            raise MemoryError("rngpool_open_with: out of memory")
+            raise MemoryError("rngpool_open_timed: out of memory")
         self._handle: Optional[Any] = handle
         self._close_when_collected = True
         self._random = SystemRandom(client=self)

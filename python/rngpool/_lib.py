@@ -75,6 +75,7 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     c_int, c_char_p, c_size_t = ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t
     signatures = {
         "rngpool_open_with": (HandlePointer, [c_char_p, ctypes.c_uint]),
+        "rngpool_open_timed": (HandlePointer, [c_char_p, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint]),
         "rngpool_close": (None, [HandlePointer]),
         "rngpool_bytes": (c_int, [HandlePointer, ctypes.c_void_p, c_size_t]),
         "rngpool_randbelow": (c_int, [HandlePointer, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64)]),

@@ -106,3 +106,18 @@ TEST_CASE("client: the daemon's refusal of a whole connection (opcode 0, id 0) i
   }
   CHECK(eventually([&] { return server.ended() == 1; }, 5s));
 }
+
+TEST_CASE("C API: rngpool_open_timed's reply limit turns a silent daemon into RNGPOOL_E_TIMEOUT",
+          "[client][c-api]") {
+  // A server that reads every request and never answers: with the default
+  // 30 s limit the call would still be waiting when the bound below passes.
+  TempDir dir("rngpool-replies");
+  StubServer server((dir.path() / "stub.sock").native(), [](int, const proto::Request&) { return true; });
+  rngpool_client* handle = rngpool_open_timed(server.path().c_str(), 0, 0, 200);
+  REQUIRE(handle != nullptr);
+  std::array<std::uint8_t, 32> out{};
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(rngpool_bytes(handle, out.data(), out.size()) == RNGPOOL_E_TIMEOUT);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  rngpool_close(handle);
+}

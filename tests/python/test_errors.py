@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -100,9 +102,57 @@ def test_a_closed_client_says_so(daemon):
         client.token_bytes(4)
 
 
-def test_timeout_is_refused_not_ignored():
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), 2.0**40])
+def test_a_bad_timeout_is_a_value_error(bad):
     with pytest.raises(ValueError, match="timeout"):
-        rngpool.Client(timeout=1.0)
+        rngpool.Client(timeout=bad)
+
+
+@pytest.mark.parametrize("bad", ["1", True, [1]])
+def test_a_timeout_that_is_not_a_number_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="timeout"):
+        rngpool.Client(timeout=bad)
+
+
+def test_timeout_bounds_the_wait_for_a_silent_daemon(tmp_path):
+    # A server that accepts and reads but never answers: the default limit is
+    # 30 s of silence; timeout=0.2 must end the call long before that, with
+    # the Timeout error, not a fallback.
+    path = str(tmp_path / "silent.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen()
+    held = []
+    stop = threading.Event()
+
+    def accept_and_hold():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except socket.timeout:
+                continue
+            held.append(connection)
+
+    thread = threading.Thread(target=accept_and_hold, daemon=True)
+    thread.start()
+    try:
+        client = rngpool.Client(path, timeout=0.2)
+        start = time.monotonic()
+        with pytest.raises(rngpool.Timeout):
+            client.token_bytes(32)
+        assert time.monotonic() - start < 10
+        client.close()
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def test_a_timeout_still_serves_a_live_daemon(daemon):
+    assert len(rngpool.Client(daemon.socket, timeout=5).token_bytes(32)) == 32
 
 
 def test_a_missing_library_is_an_import_error_saying_what_to_install(tmp_path):

@@ -59,6 +59,12 @@ typedef struct rngpool_client rngpool_client;
  * out of memory. */
 RNGPOOL_C_API rngpool_client* rngpool_open(const char* socket_path);
 RNGPOOL_C_API rngpool_client* rngpool_open_with(const char* socket_path, unsigned flags);
+/* As rngpool_open_with, with the client's two time limits in milliseconds:
+ * how long a connect may take, and the longest silence while awaiting a reply
+ * (RNGPOOL_E_TIMEOUT when exceeded).  0 keeps a limit's default: 5000 ms to
+ * connect, 30000 ms per reply. */
+RNGPOOL_C_API rngpool_client* rngpool_open_timed(const char* socket_path, unsigned flags,
+                                                 unsigned connect_timeout_ms, unsigned io_timeout_ms);
 RNGPOOL_C_API void rngpool_close(rngpool_client* client);
 
 /* n random bytes into out.  n = 0 is a no-op that returns RNGPOOL_OK without
