@@ -9,7 +9,6 @@
 
 #include "serve/connection.hpp"
 #include "runtime/log.hpp"
-#include "host/systemd_glue.hpp"
 
 namespace rngpool::server {
 
@@ -32,18 +31,24 @@ bool transient_accept_error(const error_code& ec) {
 // Set-up and tear-down
 // ---------------------------------------------------------------------------
 
-Listener::Listener(asio::any_io_executor executor, const Options& options, ServerContext& context,
+Listener::Listener(asio::any_io_executor executor, const ListenOn& on, ServerContext& context,
                    ConnectionSet& connections)
-    : acceptor_(executor), context_(context), connections_(connections), refusals_(executor), backoff_(executor) {
-  if (int fd = systemd_listen_fd(); fd >= 0) {
-    acceptor_.assign(asio::local::stream_protocol(), fd);
-    description_ = "the socket systemd passed in (fd " + std::to_string(fd) + "; --socket ignored)";
+    : acceptor_(executor),
+      context_(context),
+      connections_(connections),
+      refusals_(executor),
+      backoff_(executor),
+      frontend_(on.frontend) {
+  if (on.systemd_fd >= 0) {
+    acceptor_.assign(asio::local::stream_protocol(), on.systemd_fd);
+    description_ = "the socket systemd passed in (fd " + std::to_string(on.systemd_fd) + "; " +
+                   std::string(on.option) + " ignored)";
     return;
   }
-  const BoundSocket bound = bind_socket_file(options.socket_path, options.socket_mode);
-  file_ = SocketFile{options.socket_path, bound.device, bound.inode};
+  const BoundSocket bound = bind_socket_file(on.path, on.mode);
+  file_ = SocketFile{on.path, bound.device, bound.inode};
   acceptor_.assign(asio::local::stream_protocol(), bound.fd);
-  description_ = options.socket_path;
+  description_ = on.path;
 }
 
 // Only our own socket file: a second daemon started by mistake must not
@@ -180,7 +185,9 @@ void Listener::take(UnixSocket socket) {
     return;
   }
   ++context_.stats.connections_accepted;
-  Connection::start(std::make_shared<Connection>(fd, context_, connections_, next_id_++, peer));
+  if (frontend_ == Frontend::egd)
+    ++context_.stats.egd.connections;
+  Connection::start(std::make_shared<Connection>(fd, context_, connections_, context_.stats.connections_accepted, peer, frontend_));
 }
 
 }  // namespace rngpool::server
