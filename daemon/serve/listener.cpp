@@ -125,7 +125,7 @@ bool Listener::refuse_with_spare() {
   if (fd >= 0) {
     shortage("out of file descriptors; refusing new clients with BUSY until some close");
     ++context_.stats.connections_refused;
-    BusyRefusals::refuse_now(fd, "the daemon is out of file descriptors; retry later");
+    refuse_now(fd, "the daemon is out of file descriptors; retry later");
   }
   spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   return fd >= 0 || error == EAGAIN || error == EWOULDBLOCK;
@@ -171,12 +171,26 @@ void Listener::count_refusal(const std::string& why) {
     log(LogLevel::warning, why, "; ", stats.connections_refused, " connection(s) refused so far");
 }
 
+// An EGD client has no BUSY to be told (PROTOCOL.md §13.4): any byte sent
+// would be taken for random data, so it is only closed, and counted.
+void Listener::refuse_now(int fd, std::string_view why) {
+  if (frontend_ == Frontend::egd) {
+    ++context_.stats.egd.connections_refused;
+    ::close(fd);
+    return;
+  }
+  BusyRefusals::refuse_now(fd, why);
+}
+
 void Listener::take(UnixSocket socket) {
   const std::optional<ucred> peer = peer_credentials(socket.native_handle());
   if (std::string why = over_limit(peer); !why.empty()) {
     count_refusal(why);
-    refusals_.refuse(std::move(socket), why);
-    return;
+    if (frontend_ == Frontend::egd)
+      ++context_.stats.egd.connections_refused;
+    else
+      refusals_.refuse(std::move(socket), why);
+    return;  // an EGD socket closes here
   }
   error_code ec;
   int fd = socket.release(ec);  // the connection serves it through the ClientPoller, not Asio's reactor

@@ -58,6 +58,7 @@ class Listener {
   std::string over_limit(const std::optional<ucred>& peer) const;
   void count_refusal(const std::string& why);
   bool refuse_with_spare();
+  void refuse_now(int fd, std::string_view why);
   void shortage(const std::string& what);
   void shortage_over();
 

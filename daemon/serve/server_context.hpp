@@ -26,6 +26,7 @@ struct ServerLimits {
 // connections are in the totals above them too.
 struct EgdStats {
   std::uint64_t connections = 0;  // accepted on the EGD socket
+  std::uint64_t connections_refused = 0;  // over a connection limit or out of descriptors: closed
   std::uint64_t requests = 0;     // complete requests answered or taken (0x03)
   std::uint64_t bytes = 0;        // random bytes sent
   std::uint64_t adds_accepted = 0;  // 0x03 from root, mixed in as auxiliary input

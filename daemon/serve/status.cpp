@@ -35,6 +35,7 @@ namespace {
 void add_egd_keys(protocol::StatusReport& report, const EgdStats& egd) {
   report.insert(report.end(), {
       {"egd_connections_accepted", text(egd.connections)},
+      {"egd_connections_refused", text(egd.connections_refused)},
       {"egd_requests", text(egd.requests)},
       {"egd_bytes_served", text(egd.bytes)},
       {"egd_adds_accepted", text(egd.adds_accepted)},
