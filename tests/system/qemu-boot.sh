@@ -32,13 +32,14 @@ qemu_boot() {
     $prepare
     rm -f "$serial"
     qemu_start kvm "$prefix-kvm.log" "$@"
+    local why="no init within $probe s"
     for _ in $(seq "$probe"); do
       grep -q -E "$pattern" "$serial" 2>/dev/null && { qemu_accel=kvm; break; }
-      kill -0 "$qemu_pid" 2>/dev/null || break
+      kill -0 "$qemu_pid" 2>/dev/null || { why="qemu exited before init"; break; }
       sleep 1
     done
     if [ $qemu_accel = tcg ]; then
-      log "KVM: no init within $probe s ($(grep -v ' Aborted ' "$prefix-kvm.log" 2>/dev/null | tail -n 1 || true)), falling back to TCG"
+      log "KVM: $why ($(grep -v ' Aborted ' "$prefix-kvm.log" 2>/dev/null | tail -n 1 || true)), falling back to TCG"
       kill "$qemu_pid" 2>/dev/null || true; wait "$qemu_pid" 2>/dev/null || true
     fi
     exec 2>&3 3>&-
