@@ -184,11 +184,13 @@ struct EgdMode {
     auto& request = std::get<EgdRequest>(next);
     if (request.kind == Kind::read_blocking)
       co_return co_await answer_read_blocking(request.count);
+    // Room was missing, or 0x01 meets a refusing daemon.  An EGD reply is at
+    // most 1 + 255 bytes; the state is read after the wait for room, with
+    // nothing between it and the answer.
+    co_await connection.make_room(1 + 255);
     if (request.kind == Kind::read_nonblocking &&
         connection.context().entropy.admission(false) == Admission::hwrng_unavailable)
       co_return refused(connection, Status::hwrng_unavailable);
-    // Only room was missing: an EGD reply is at most 1 + 255 bytes.
-    co_await connection.make_room(1 + 255);
     at_once(request);
     co_return Answered::yes;
   }

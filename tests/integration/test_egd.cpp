@@ -115,6 +115,22 @@ TEST_CASE("EGD: pipelined requests are answered in order", "[egd]") {
   CHECK(d.counter("egd_bytes_served") == 200 * 32 + 200);
 }
 
+TEST_CASE("EGD: pipelined replies larger than an output chunk arrive whole and in order", "[egd]") {
+  EgdDaemon d({.hwrng = HwrngFeed::none});
+  auto c = d.egd();
+  Bytes batch;
+  for (int i = 0; i < 600; ++i)  // 600 x (1 + 255) bytes of 0x01 and 600 x 255 of 0x02: several 64 KiB chunks
+    batch.insert(batch.end(), {0x01, 0xff, 0x02, 0xff});
+  batch.push_back(0x04);
+  c.send(batch);
+  for (int i = 0; i < 600; ++i) {
+    REQUIRE(c.read_exact(1) == Bytes{0xff});
+    REQUIRE(c.read_exact(255 + 255).size() == 510);
+  }
+  CHECK(pid_reply(c) == std::to_string(d.daemon.pid()));
+  CHECK(d.counter("egd_bytes_served") == 600 * 510);
+}
+
 TEST_CASE("EGD: 0x02 before the first seed waits, 0x01 and 0x00 do not", "[egd]") {
   // The hwrng FIFO stays silent, held open so the daemon's open() returns,
   // and --require-hwrng holds every request until it speaks.
