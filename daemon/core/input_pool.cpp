@@ -4,7 +4,7 @@
 namespace rngpool::core {
 
 // The label keeps this hash apart from the reseed hash (see pool.cpp).
-InputPool::InputPool() : hash_("rngpool v1 input pool") {}
+InputPool::InputPool(const char* label) : hash_(label) {}
 
 void InputPool::absorb(std::span<const std::uint8_t> bytes) {
   hash_.update(bytes);

@@ -1,5 +1,6 @@
 // The input pool: health-passed hwrng bytes, absorbed into a BLAKE2b-256
-// state until the next reseed drains it.
+// state until the next reseed drains it.  A second instance with its own
+// label holds auxiliary input (pool.hpp), so the two never mix unlabelled.
 //
 // Why a hash and not a buffer: the hwrng may deliver any amount between two
 // reseeds, and a hash keeps memory constant while keeping up to 256 bits of
@@ -17,7 +18,8 @@ namespace rngpool::core {
 
 class InputPool {
  public:
-  InputPool();
+  // `label` keys the hash: "rngpool v1 input pool" for the hwrng.
+  explicit InputPool(const char* label = "rngpool v1 input pool");
 
   void absorb(std::span<const std::uint8_t> bytes);
   // Bytes absorbed since the last drain.

@@ -17,7 +17,8 @@ namespace {
 // digest and the new key never touch the stack.
 constexpr std::size_t kFreshOffset = 0;
 constexpr std::size_t kDigestOffset = kFreshOffset + kKeySize;
-constexpr std::size_t kNewKeyOffset = kDigestOffset + kBlake2b256Size;
+constexpr std::size_t kAuxiliaryDigestOffset = kDigestOffset + kBlake2b256Size;
+constexpr std::size_t kNewKeyOffset = kAuxiliaryDigestOffset + kBlake2b256Size;
 constexpr std::size_t kScratchSize = kNewKeyOffset + kKeySize;
 
 }  // namespace
@@ -29,6 +30,7 @@ struct Pool::State {
   SystemEntropy system_entropy;
   FastKeyErasure output;
   InputPool input;
+  InputPool auxiliary{"rngpool v1 auxiliary input"};
   Blake2b256 reseed_hash{"rngpool v1 reseed"};
   SecureBuffer scratch;
   PoolCounters counters;
@@ -40,6 +42,9 @@ struct Pool::State {
   std::span<std::uint8_t, kKeySize> fresh() { return scratch.bytes().subspan<kFreshOffset, kKeySize>(); }
   std::span<std::uint8_t, kBlake2b256Size> digest() {
     return scratch.bytes().subspan<kDigestOffset, kBlake2b256Size>();
+  }
+  std::span<std::uint8_t, kBlake2b256Size> auxiliary_digest() {
+    return scratch.bytes().subspan<kAuxiliaryDigestOffset, kBlake2b256Size>();
   }
   std::span<std::uint8_t, kKeySize> new_key() { return scratch.bytes().subspan<kNewKeyOffset, kKeySize>(); }
 };
@@ -63,14 +68,19 @@ std::size_t Pool::hwrng_pending() const { return state_->input.pending(); }
 
 bool Pool::hwrng_in_key() const { return state_->hwrng_in_key; }
 
+void Pool::add_auxiliary(std::span<const std::uint8_t> bytes) { state_->auxiliary.absorb(bytes); }
+
+std::size_t Pool::auxiliary_pending() const { return state_->auxiliary.pending(); }
+
 // ---------------------------------------------------------------------------
 // Reseeding
 //
 // The new key hashes the old one forward, so every earlier input stays in it:
 // a reseed can only add entropy, never replace good state with bad.  Fresh
 // system bytes come first and may throw; until they are in, nothing has
-// changed.  A presence byte before the optional digest keeps the encoding
-// unambiguous, and the counter makes every derivation distinct even if every
+// changed.  A presence byte before the optional digests keeps the encoding
+// unambiguous (bit 0: hwrng, bit 1: auxiliary; a pool that never saw
+// auxiliary input derives exactly what it did before there was any), and the counter makes every derivation distinct even if every
 // other input repeated.  The input pool restarts only when it is drained, so
 // hwrng bytes are never silently dropped.
 // ---------------------------------------------------------------------------
@@ -99,13 +109,20 @@ void Pool::reseed(Clock::time_point now) {
 
   const std::uint64_t reseed_number = s.counters.reseeds + 1;
   const std::size_t hwrng_bytes = s.input.pending();
+  const std::size_t auxiliary_bytes = s.auxiliary.pending();
   const std::uint8_t has_hwrng = hwrng_bytes > 0 ? 1 : 0;
+  const std::uint8_t has_auxiliary = auxiliary_bytes > 0 ? 1 : 0;
+  const auto presence = static_cast<std::uint8_t>(has_hwrng | has_auxiliary << 1);
   s.reseed_hash.update(s.output.key());
   s.reseed_hash.update(s.fresh());
-  s.reseed_hash.update(std::span(&has_hwrng, 1));
+  s.reseed_hash.update(std::span(&presence, 1));
   if (has_hwrng) {
     s.input.drain(s.digest());
     s.reseed_hash.update(s.digest());
+  }
+  if (has_auxiliary) {
+    s.auxiliary.drain(s.auxiliary_digest());
+    s.reseed_hash.update(s.auxiliary_digest());
   }
   s.reseed_hash.update(little_endian(reseed_number));
   s.reseed_hash.finish(s.new_key());
@@ -114,6 +131,7 @@ void Pool::reseed(Clock::time_point now) {
   s.counters.reseeds = reseed_number;
   s.counters.reseeds_with_hwrng += has_hwrng;
   s.counters.hwrng_bytes_mixed += hwrng_bytes;
+  s.counters.auxiliary_bytes_mixed += auxiliary_bytes;
   s.hwrng_in_key = s.hwrng_in_key || has_hwrng;
   s.seeded = true;
   s.last_reseed = now;

@@ -11,9 +11,17 @@
 // adds an independent physical source, so neither alone has to be trusted.
 // Health-passed hwrng bytes are absorbed into a BLAKE2b state (the input
 // pool, input_pool.hpp); each reseed derives the next key as
-//   BLAKE2b-256(label, old key, 32 bytes of getrandom, input-pool digest, counter)
-// with the label as BLAKE2b key (blake2b.hpp) and the digest present only
-// when hwrng bytes are pending.
+//   BLAKE2b-256(label, old key, 32 bytes of getrandom, presence byte,
+//               [hwrng digest], [auxiliary digest], counter)
+// with the label as BLAKE2b key (blake2b.hpp); bit 0 of the presence byte
+// says the hwrng digest follows (hwrng bytes were pending), bit 1 the
+// auxiliary one.
+//
+// Auxiliary input (issue 13 §2: EGD's add-entropy from root) is hashed into
+// its own input pool and mixed in the same way, but it is nobody's health-
+// tested hwrng: it never sets hwrng_in_key(), never counts as a reseed with
+// hwrng, and credits no entropy.  Mixing cannot weaken the key (the old key
+// is hashed forward), so accepting it costs nothing even if it is worthless.
 //
 // Pure code: the system entropy call and the clock come from the caller.
 // Not thread-safe: the daemon uses it from its one I/O thread.
@@ -49,6 +57,7 @@ struct PoolCounters {
   std::uint64_t reseeds_with_hwrng = 0;
   std::uint64_t bytes_generated = 0;  // since construction
   std::uint64_t hwrng_bytes_mixed = 0;
+  std::uint64_t auxiliary_bytes_mixed = 0;
 };
 
 class Pool {
@@ -62,6 +71,9 @@ class Pool {
   void add_hwrng(std::span<const std::uint8_t> bytes);
   // Bytes absorbed since the last reseed.
   std::size_t hwrng_pending() const;
+  // Absorbs auxiliary input, mixed in at the next reseed; never hwrng.
+  void add_auxiliary(std::span<const std::uint8_t> bytes);
+  std::size_t auxiliary_pending() const;
 
   // Derives a new key now (first seed, timer, budget, prediction resistance)
   // and discards buffered output.  Throws whatever SystemEntropy throws,

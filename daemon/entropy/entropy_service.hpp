@@ -97,6 +97,10 @@ class EntropyService {
   Admission admission(bool request_requires_hwrng) const;
   // Fills `out` with pool output; only after admission() said serve.
   void generate(std::span<std::uint8_t> out);
+  // Auxiliary input (EGD's add-entropy from root): hashed into the key at
+  // the next reseed, never counted as hwrng, never health-tested as if it
+  // were (pool.hpp).
+  void add_auxiliary(std::span<const std::uint8_t> bytes) { pool_.add_auxiliary(bytes); }
   // Prediction resistance: a fresh key before the next byte.
   void reseed_now();
   // --reseed-interval changed at run time (SIGHUP): the schedule follows at

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,6 +44,37 @@ ServerLimits server_limits(const Options& options) {
                       .max_connections_per_uid = options.max_connections_per_uid,
                       .max_output_memory = options.max_output_memory,
                       .idle_timeout = options.idle_timeout};
+}
+
+// ---------------------------------------------------------------------------
+// Listening
+//
+// The main socket always; the EGD socket when systemd passed one named "egd"
+// or --egd-socket names a path (PROTOCOL.md §13).  systemd's sockets are
+// looked up once: the lookup clears LISTEN_FDS.
+// ---------------------------------------------------------------------------
+
+using Listeners = std::vector<std::unique_ptr<Listener>>;
+
+Listeners open_listeners(asio::any_io_executor executor, const Options& options, ServerContext& context,
+                         ConnectionSet& connections) {
+  const SystemdSockets passed = systemd_listen_fds();
+  Listeners listeners;
+  listeners.push_back(std::make_unique<Listener>(
+      executor, ListenOn{Frontend::main, passed.main, options.socket_path, options.socket_mode, "--socket"}, context,
+      connections));
+  if (passed.egd >= 0 || !options.egd_socket_path.empty())
+    listeners.push_back(std::make_unique<Listener>(
+        executor, ListenOn{Frontend::egd, passed.egd, options.egd_socket_path, options.socket_mode, "--egd-socket"},
+        context, connections));
+  return listeners;
+}
+
+std::string description(const Listeners& listeners) {
+  std::string text = listeners.front()->description();
+  if (listeners.size() > 1)
+    text += " and EGD on " + listeners.back()->description();
+  return text;
 }
 
 // ---------------------------------------------------------------------------
@@ -114,11 +146,12 @@ void reload(Running& daemon) {
 // everything is destroyed in order.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& systemd, ConnectionSet& connections,
+asio::awaitable<void> shut_down(int signal, Listeners& listeners, SystemdGlue& systemd, ConnectionSet& connections,
                                 EntropyService& entropy) {
   log(LogLevel::info, "received SIG", sigabbrev_np(signal), "; finishing in-flight replies");
   systemd.stopping();
-  listener.stop();
+  for (auto& listener : listeners)
+    listener->stop();
   co_await connections.drain(kShutdownGrace);
   entropy.stop();
 }
@@ -132,7 +165,7 @@ asio::awaitable<void> shut_down(int signal, Listener& listener, SystemdGlue& sys
 // during the shutdown are swallowed.
 // ---------------------------------------------------------------------------
 
-asio::awaitable<void> handle_signals(asio::signal_set& signals, Running& daemon, Listener& listener,
+asio::awaitable<void> handle_signals(asio::signal_set& signals, Running& daemon, Listeners& listeners,
                                      ConnectionSet& connections) {
   for (;;) {
     error_code ec;
@@ -144,7 +177,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, Running& daemon,
     } else if (signal == SIGUSR1 || signal == SIGUSR2) {
       log(LogLevel::info, "received SIG", sigabbrev_np(signal), "; ignored (SIGHUP reloads the configuration)");
     } else {
-      co_await shut_down(signal, listener, daemon.systemd, connections, daemon.entropy);
+      co_await shut_down(signal, listeners, daemon.systemd, connections, daemon.entropy);
       co_return;
     }
   }
@@ -165,14 +198,14 @@ int serve(const std::vector<std::string>& args, const Options& options) {
   EntropyService entropy(io.get_executor(), entropy_config(options));
   ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};
   ConnectionSet connections(io.get_executor(), stats);
-  Listener listener(io.get_executor(), options, context, connections);
+  Listeners listeners = open_listeners(io.get_executor(), options, context, connections);
   SystemdGlue systemd(io.get_executor(), context);
   entropy.on_change([&] { systemd.state_changed(); });
 
   Running running{args, options, context, entropy, systemd, connections};
-  asio::co_spawn(io, handle_signals(signals, running, listener, connections), asio::detached);
+  asio::co_spawn(io, handle_signals(signals, running, listeners, connections), asio::detached);
 
-  log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", listener.description(), ", hwrng ",
+  log(LogLevel::info, "rngpoold ", RNGPOOL_VERSION, " listening on ", description(listeners), ", hwrng ",
       options.hwrng_path.empty() ? std::string("none") : options.hwrng_path,
       options.require_hwrng ? " (required)" : "", ", H = ", options.hwrng_entropy, " bits/byte");
   if (options.access.restricts())
@@ -180,7 +213,8 @@ int serve(const std::vector<std::string>& args, const Options& options) {
         options.access.groups.size(), " listed) may ask for more than PING");
   systemd.start();
   entropy.start();
-  listener.start();
+  for (auto& listener : listeners)
+    listener->start();
   io.run();
   // The totals stay readable after the last STATUS, and by whoever reads
   // the journal when --allow-user/--allow-group keeps them from asking.

@@ -124,6 +124,11 @@ std::string socket_path_in(std::string_view option, std::string_view text) {
   return std::string(text);
 }
 
+// The EGD socket: a path like --socket's, or 'none' (the default).
+std::string egd_socket_in(std::string_view option, std::string_view text) {
+  return text == "none" ? std::string() : socket_path_in(option, text);
+}
+
 std::string hwrng_in(std::string_view option, std::string_view text) {
   if (text.empty())
     refuse(option, "a path or 'none'", text);
@@ -242,6 +247,10 @@ po::options_description service_options() {
      "Ignored under systemd socket activation.")
     ("socket-mode", text()->value_name("MODE"),
      "Permissions of the socket, octal 0000..0777 (default 0666), whatever the umask.")
+    ("egd-socket", text()->value_name("PATH|none"),
+     "Also listen on PATH for the EGD protocol, as QEMU's rng-egd and libvirt's egd "
+     "backend speak it (default none; at most 107 bytes; the mode is --socket-mode's). "
+     "Under socket activation the socket named 'egd' takes its place.")
     ("hwrng", text()->value_name("PATH|none"),
      "Hardware RNG to read, or 'none' to run on getrandom(2) alone (default /dev/hwrng). "
      "A file or FIFO works too.")
@@ -397,6 +406,9 @@ Options to_options(const po::variables_map& vm) {
   Options o;
   take(vm, "socket", o.socket_path, socket_path_in);
   take(vm, "socket-mode", o.socket_mode, mode_in);
+  take(vm, "egd-socket", o.egd_socket_path, egd_socket_in);
+  if (!o.egd_socket_path.empty() && o.egd_socket_path == o.socket_path)
+    refuse("egd-socket", "a path other than --socket's", o.egd_socket_path);
   take(vm, "hwrng", o.hwrng_path, hwrng_in);
   take(vm, "hwrng-entropy", o.hwrng_entropy, entropy_in);
   take(vm, "hwrng-retry", o.hwrng_retry, [](std::string_view k, std::string_view v) {

@@ -25,6 +25,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/rngpool/rngpoold.conf";
 struct Options {
   std::string socket_path = "/run/rngpool/rngpool.sock";
   mode_t socket_mode = 0666;
+  std::string egd_socket_path;  // empty: no EGD socket (PROTOCOL.md §13)
   std::string hwrng_path = "/dev/hwrng";  // empty: no hwrng ("--hwrng none")
   bool require_hwrng = false;
   double hwrng_entropy = 6.0;  // claimed min-entropy per byte, [0.001, 8]

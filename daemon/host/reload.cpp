@@ -102,6 +102,7 @@ const std::vector<Setting>& settings() {
       // health-test cutoffs derived from H.
       setting("socket", When::restart, member(&Options::socket_path)),
       setting("socket-mode", When::restart, member(&Options::socket_mode), OctalText{}),
+      setting("egd-socket", When::restart, member(&Options::egd_socket_path)),
       setting("hwrng", When::restart, member(&Options::hwrng_path)),
       setting("hwrng-entropy", When::restart, member(&Options::hwrng_entropy)),
       setting("require-hwrng", When::restart, member(&Options::require_hwrng)),

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 
 #include "serve/listener.hpp"
+#include "serve/socket_file.hpp"
 #include "runtime/log.hpp"
 #include "serve/status.hpp"
 
@@ -18,22 +20,54 @@ using namespace std::chrono_literals;
 // ---------------------------------------------------------------------------
 // Socket activation
 //
-// sd_listen_fds(1) also unsets LISTEN_FDS/LISTEN_PID, so nothing we might
-// start later believes the socket is its own.
+// sd_listen_fds_with_names(1) also unsets LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES,
+// so nothing we might start later believes the sockets are its own.  Names
+// other than "egd" all mean the main socket: systemd names a socket after its
+// unit unless FileDescriptorName= says otherwise, and systemd-socket-activate
+// without --fdname passes "unknown"; a daemon started with one socket keeps
+// working whatever it is called.
 // ---------------------------------------------------------------------------
 
-int systemd_listen_fd() {
-  int count = sd_listen_fds(1);
+namespace {
+
+constexpr std::string_view kEgdName = "egd";
+
+struct FdNames {
+  char** names = nullptr;
+  ~FdNames() {
+    if (names)
+      for (char** name = names; *name; ++name)
+        std::free(*name);
+    std::free(names);
+  }
+};
+
+void take_fd(int& slot, int fd, std::string_view name) {
+  if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
+    throw StartupError("the socket systemd passed as '" + std::string(name) +
+                       "' is not a listening Unix stream socket");
+  if (slot >= 0)
+    throw StartupError("systemd passed two " + std::string(name == kEgdName ? "EGD" : "main") +
+                       " sockets; rngpoold takes one main socket and at most one named 'egd'");
+  slot = fd;
+}
+
+}  // namespace
+
+SystemdSockets systemd_listen_fds() {
+  FdNames names;
+  int count = sd_listen_fds_with_names(1, &names.names);
   if (count < 0)
     throw StartupError("sd_listen_fds failed: " + errno_text(-count));
-  if (count == 0)
-    return -1;
-  if (count > 1)
-    throw StartupError("systemd passed " + std::to_string(count) + " sockets; rngpoold takes exactly one");
-  int fd = SD_LISTEN_FDS_START;
-  if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
-    throw StartupError("the socket systemd passed is not a listening Unix stream socket");
-  return fd;
+  SystemdSockets sockets;
+  for (int i = 0; i < count; ++i) {
+    const std::string_view name = names.names && names.names[i] ? names.names[i] : "unknown";
+    take_fd(name == kEgdName ? sockets.egd : sockets.main, SD_LISTEN_FDS_START + i, name);
+  }
+  if (count > 0 && sockets.main < 0)
+    throw StartupError("systemd passed only the socket named 'egd'; rngpoold needs its main socket too "
+                       "(rngpoold.socket)");
+  return sockets;
 }
 
 // ---------------------------------------------------------------------------

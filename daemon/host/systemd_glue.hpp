@@ -20,9 +20,16 @@
 
 namespace rngpool::server {
 
-// The listening socket passed by systemd (sd_listen_fds), or -1.  Throws
-// StartupError when what was passed is not one listening Unix stream socket.
-int systemd_listen_fd();
+// The listening sockets systemd passed (sd_listen_fds_with_names), -1 where
+// none: the one named "egd" (rngpoold-egd.socket's FileDescriptorName=) is
+// the EGD socket, the other one (rngpoold.socket, named after its unit) the
+// main socket.  Throws StartupError unless what was passed is one or two
+// listening Unix stream sockets, the main one among them, at most one each.
+struct SystemdSockets {
+  int main = -1;
+  int egd = -1;
+};
+SystemdSockets systemd_listen_fds();
 
 class SystemdGlue {
  public:

@@ -13,6 +13,7 @@
 #include "rngpool/protocol/text.hpp"
 #include "serve/binary_mode.hpp"
 #include "serve/connection_set.hpp"
+#include "serve/egd_mode.hpp"
 #include "runtime/log.hpp"
 #include "serve/text_mode.hpp"
 
@@ -21,14 +22,15 @@ namespace rngpool::server {
 using protocol::Status;
 
 Connection::Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id,
-                       std::optional<ucred> peer)
+                       std::optional<ucred> peer, Frontend frontend)
     : fd_(fd),
       context_(context),
       set_(set),
       id_(id),
       out_(context.chunks),
       wake_(context.poller.executor()),
-      deadline_(context.poller.now() + context.limits.idle_timeout) {
+      deadline_(context.poller.now() + context.limits.idle_timeout),
+      frontend_(frontend) {
   identify_peer(peer);
 }
 
@@ -166,6 +168,8 @@ void Connection::ready() {
 }
 
 void Connection::answer_input(Input input) {
+  if (!session_ && frontend_ == Frontend::egd)
+    session_ = egd_session(*this);
   if (!session_)
     session_ = protocol::starts_text_mode(input.front()) ? text_session(*this) : binary_session(*this);
   pending_ = input;

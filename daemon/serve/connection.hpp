@@ -14,10 +14,11 @@
 //   reply bigger than a chunk, STATUS, an error reply, the end -- and the
 //   coroutine finishes it and parks again.
 //
-// The first byte decides the mode: an ASCII letter or a blank starts the text
-// protocol (text_mode.cpp), anything else goes to the binary decoder (binary_mode.cpp),
-// which answers a byte that is not the magic with BAD_FRAME and closes
-// (PROTOCOL.md §1).
+// On the main socket the first byte decides the mode: an ASCII letter or a
+// blank starts the text protocol (text_mode.cpp), anything else goes to the
+// binary decoder (binary_mode.cpp), which answers a byte that is not the
+// magic with BAD_FRAME and closes (PROTOCOL.md §1).  On the EGD socket
+// every connection speaks EGD (egd_mode.cpp, PROTOCOL.md §13).
 //
 // Errors while writing throw (the client is gone or timed out) and unwind the
 // coroutine to run(), which only logs them; end of stream is how every
@@ -68,7 +69,8 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
  public:
   // Takes ownership of `fd`, a connected Unix stream socket whose
   // SO_PEERCRED is `peer` (nullopt: it could not be read).
-  Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id, std::optional<ucred> peer);
+  Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id, std::optional<ucred> peer,
+             Frontend frontend = Frontend::main);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -165,6 +167,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   bool draining_ = false;
   bool allowed_ = true;
   std::optional<uid_t> peer_uid_;  // SO_PEERCRED, when it could be read
+  Frontend frontend_;
   std::unique_ptr<Session> session_;
   Input pending_;            // read, not yet decoded: what the coroutine takes over
   Answered outcome_ = Answered::yes;  // where the fast path stopped

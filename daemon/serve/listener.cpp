@@ -9,7 +9,6 @@
 
 #include "serve/connection.hpp"
 #include "runtime/log.hpp"
-#include "host/systemd_glue.hpp"
 
 namespace rngpool::server {
 
@@ -32,18 +31,24 @@ bool transient_accept_error(const error_code& ec) {
 // Set-up and tear-down
 // ---------------------------------------------------------------------------
 
-Listener::Listener(asio::any_io_executor executor, const Options& options, ServerContext& context,
+Listener::Listener(asio::any_io_executor executor, const ListenOn& on, ServerContext& context,
                    ConnectionSet& connections)
-    : acceptor_(executor), context_(context), connections_(connections), refusals_(executor), backoff_(executor) {
-  if (int fd = systemd_listen_fd(); fd >= 0) {
-    acceptor_.assign(asio::local::stream_protocol(), fd);
-    description_ = "the socket systemd passed in (fd " + std::to_string(fd) + "; --socket ignored)";
+    : acceptor_(executor),
+      context_(context),
+      connections_(connections),
+      refusals_(executor),
+      backoff_(executor),
+      frontend_(on.frontend) {
+  if (on.systemd_fd >= 0) {
+    acceptor_.assign(asio::local::stream_protocol(), on.systemd_fd);
+    description_ = "the socket systemd passed in (fd " + std::to_string(on.systemd_fd) + "; " +
+                   std::string(on.option) + " ignored)";
     return;
   }
-  const BoundSocket bound = bind_socket_file(options.socket_path, options.socket_mode);
-  file_ = SocketFile{options.socket_path, bound.device, bound.inode};
+  const BoundSocket bound = bind_socket_file(on.path, on.mode);
+  file_ = SocketFile{on.path, bound.device, bound.inode};
   acceptor_.assign(asio::local::stream_protocol(), bound.fd);
-  description_ = options.socket_path;
+  description_ = on.path;
 }
 
 // Only our own socket file: a second daemon started by mistake must not
@@ -120,7 +125,7 @@ bool Listener::refuse_with_spare() {
   if (fd >= 0) {
     shortage("out of file descriptors; refusing new clients with BUSY until some close");
     ++context_.stats.connections_refused;
-    BusyRefusals::refuse_now(fd, "the daemon is out of file descriptors; retry later");
+    refuse_now(fd, "the daemon is out of file descriptors; retry later");
   }
   spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   return fd >= 0 || error == EAGAIN || error == EWOULDBLOCK;
@@ -166,12 +171,26 @@ void Listener::count_refusal(const std::string& why) {
     log(LogLevel::warning, why, "; ", stats.connections_refused, " connection(s) refused so far");
 }
 
+// An EGD client has no BUSY to be told (PROTOCOL.md §13.4): any byte sent
+// would be taken for random data, so it is only closed, and counted.
+void Listener::refuse_now(int fd, std::string_view why) {
+  if (frontend_ == Frontend::egd) {
+    ++context_.stats.egd.connections_refused;
+    ::close(fd);
+    return;
+  }
+  BusyRefusals::refuse_now(fd, why);
+}
+
 void Listener::take(UnixSocket socket) {
   const std::optional<ucred> peer = peer_credentials(socket.native_handle());
   if (std::string why = over_limit(peer); !why.empty()) {
     count_refusal(why);
-    refusals_.refuse(std::move(socket), why);
-    return;
+    if (frontend_ == Frontend::egd)
+      ++context_.stats.egd.connections_refused;
+    else
+      refusals_.refuse(std::move(socket), why);
+    return;  // an EGD socket closes here
   }
   error_code ec;
   int fd = socket.release(ec);  // the connection serves it through the ClientPoller, not Asio's reactor
@@ -180,7 +199,9 @@ void Listener::take(UnixSocket socket) {
     return;
   }
   ++context_.stats.connections_accepted;
-  Connection::start(std::make_shared<Connection>(fd, context_, connections_, next_id_++, peer));
+  if (frontend_ == Frontend::egd)
+    ++context_.stats.egd.connections;
+  Connection::start(std::make_shared<Connection>(fd, context_, connections_, context_.stats.connections_accepted, peer, frontend_));
 }
 
 }  // namespace rngpool::server

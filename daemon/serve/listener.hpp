@@ -1,8 +1,11 @@
-// The listening socket and the accept loop.
+// A listening socket and its accept loop: one for the main socket, one more
+// for the EGD socket when there is one (--egd-socket, PROTOCOL.md §13).
 //
-// Either systemd hands the socket over (socket activation, --socket is then
-// ignored) or the daemon binds --socket itself (socket_file.hpp: the
-// directory, the mode, what a previous run left behind).
+// Either systemd hands the socket over (socket activation, the path option
+// is then ignored) or the daemon binds the path itself (socket_file.hpp: the
+// directory, the mode, what a previous run left behind).  Both listeners
+// share one ConnectionSet, so --max-connections and
+// --max-connections-per-uid count the clients of both sockets together.
 #pragma once
 
 #include <sys/socket.h>
@@ -11,21 +14,29 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/asio.hpp"
 #include "serve/busy_refusal.hpp"
 #include "serve/connection_set.hpp"
-#include "host/options.hpp"
 #include "serve/server_context.hpp"
 #include "serve/socket_file.hpp"
 
 namespace rngpool::server {
 
+// What one listener listens on.
+struct ListenOn {
+  Frontend frontend;
+  int systemd_fd = -1;  // the socket systemd passed for it, or -1: bind `path`
+  std::string path;
+  mode_t mode = 0666;
+  std::string_view option;  // "--socket" or "--egd-socket", for the log
+};
+
 class Listener {
  public:
-  // Takes the systemd socket or binds --socket; throws StartupError.
-  Listener(asio::any_io_executor executor, const Options& options, ServerContext& context,
-           ConnectionSet& connections);
+  // Takes the systemd socket or binds the path; throws StartupError.
+  Listener(asio::any_io_executor executor, const ListenOn& on, ServerContext& context, ConnectionSet& connections);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -47,6 +58,7 @@ class Listener {
   std::string over_limit(const std::optional<ucred>& peer) const;
   void count_refusal(const std::string& why);
   bool refuse_with_spare();
+  void refuse_now(int fd, std::string_view why);
   void shortage(const std::string& what);
   void shortage_over();
 
@@ -57,7 +69,7 @@ class Listener {
   std::optional<SocketFile> file_;  // the socket file we created, removed on exit
   std::string description_;
   asio::steady_timer backoff_;
-  std::uint64_t next_id_ = 1;
+  Frontend frontend_;
   int spare_ = -1;                 // the descriptor kept for refusing a client at the limit
   std::uint64_t shortage_count_ = 0;  // accepts failed or refused since the last that worked
 };

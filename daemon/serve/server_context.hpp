@@ -22,6 +22,23 @@ struct ServerLimits {
   std::chrono::milliseconds idle_timeout{60'000};
 };
 
+// The EGD socket's own counters (PROTOCOL.md §13.5); its bytes and
+// connections are in the totals above them too.
+struct EgdStats {
+  std::uint64_t connections = 0;  // accepted on the EGD socket
+  std::uint64_t connections_refused = 0;  // over a connection limit or out of descriptors: closed
+  std::uint64_t requests = 0;     // complete requests answered or taken (0x03)
+  std::uint64_t bytes = 0;        // random bytes sent
+  std::uint64_t adds_accepted = 0;  // 0x03 from root, mixed in as auxiliary input
+  std::uint64_t adds_refused = 0;   // 0x03 from anyone else, dropped
+  std::uint64_t bytes_added = 0;    // of the accepted adds
+  // Connections closed instead of answered: EGD has no error reply.
+  std::uint64_t closed_bad_command = 0;        // an unknown command byte
+  std::uint64_t closed_permission = 0;         // --allow-user/--allow-group leave the client out
+  std::uint64_t closed_not_ready = 0;          // not seeded within the admission wait
+  std::uint64_t closed_hwrng_unavailable = 0;  // --require-hwrng and the hwrng cannot serve
+};
+
 struct ServerStats {
   SteadyClock::time_point started = SteadyClock::now();
   std::uint64_t clients_connected = 0;
@@ -30,7 +47,12 @@ struct ServerStats {
   std::uint64_t requests_served = 0;   // GET_RANDOM, HEX, BASE64 answered OK (PROTOCOL.md §5.2)
   std::uint64_t requests_refused = 0;  // any request answered with an error
   std::uint64_t bytes_served = 0;         // random bytes handed out
+  EgdStats egd;
 };
+
+// Which socket a connection came in on: the main one (binary and text mode,
+// the first byte decides) or the EGD one (--egd-socket).
+enum class Frontend { main, egd };
 
 struct ServerContext {
   EntropyService& entropy;

@@ -29,6 +29,27 @@ double seconds(std::chrono::milliseconds duration) { return static_cast<double>(
 // interpret them (failure levels, limits, key memory).
 // ---------------------------------------------------------------------------
 
+namespace {
+
+// The EGD socket's counters (PROTOCOL.md §13.5), after everything else.
+void add_egd_keys(protocol::StatusReport& report, const EgdStats& egd) {
+  report.insert(report.end(), {
+      {"egd_connections_accepted", text(egd.connections)},
+      {"egd_connections_refused", text(egd.connections_refused)},
+      {"egd_requests", text(egd.requests)},
+      {"egd_bytes_served", text(egd.bytes)},
+      {"egd_adds_accepted", text(egd.adds_accepted)},
+      {"egd_adds_refused", text(egd.adds_refused)},
+      {"egd_bytes_added", text(egd.bytes_added)},
+      {"egd_closed_bad_command", text(egd.closed_bad_command)},
+      {"egd_closed_permission", text(egd.closed_permission)},
+      {"egd_closed_not_ready", text(egd.closed_not_ready)},
+      {"egd_closed_hwrng_unavailable", text(egd.closed_hwrng_unavailable)},
+  });
+}
+
+}  // namespace
+
 protocol::StatusReport status_report(const ServerContext& context) {
   const EntropyService& entropy = context.entropy;
   const auto& cutoffs = entropy.health().cutoffs();
@@ -38,7 +59,7 @@ protocol::StatusReport status_report(const ServerContext& context) {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - stats.started);
   const std::string& hwrng = entropy.config().hwrng_path;
 
-  return {
+  protocol::StatusReport report{
       {"state", text(to_string(entropy.state()))},
       {"health", health_line(entropy)},
       {"hwrng", text(hwrng.empty() ? std::string("none") : hwrng)},
@@ -76,7 +97,10 @@ protocol::StatusReport status_report(const ServerContext& context) {
       {"max_connections", text(context.limits.max_connections)},
       {"max_request", text(context.limits.max_request)},
       {"idle_timeout_s", text(seconds(context.limits.idle_timeout))},
+      {"auxiliary_bytes_mixed", text(pool.auxiliary_bytes_mixed)},
   };
+  add_egd_keys(report, stats.egd);
+  return report;
 }
 
 // ---------------------------------------------------------------------------

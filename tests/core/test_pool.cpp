@@ -85,6 +85,39 @@ TEST_CASE("Pool: known answer with hwrng bytes in the first seed", "[pool]") {
   CHECK(generate(pool, 32) == from_hex("980049aa85893dc5f2b3a1b363fae0c4d17b5f378d285b160bbf1809afda9b66"));
 }
 
+// Auxiliary input (EGD's add-entropy, issue 13 §2): mixed into the key in its
+// own slot, never taken for the hwrng.
+TEST_CASE("Pool: known answers with auxiliary input, alone and with hwrng bytes", "[pool][auxiliary]") {
+  //   a = BLAKE2b-256(key="rngpool v1 auxiliary input", "auxiliary bytes")
+  //   k1 = BLAKE2b-256(key="rngpool v1 reseed", 0^32 || fake(7, 0) || 02 || a || le64(1))
+  //   both: .. || 03 || d || a || le64(1), d as above
+  FakeEntropy entropy(7);
+  Pool pool({}, entropy.source());
+  pool.add_auxiliary(bytes_of("auxiliary bytes"));
+  CHECK(pool.auxiliary_pending() == 15);
+  pool.reseed(t0);
+  CHECK(pool.auxiliary_pending() == 0);
+  CHECK(generate(pool, 32) == from_hex("c876cd2fd5e892bb6fadecc67cd1022b99d299617d82c1e065eaad6b3ca33b93"));
+
+  FakeEntropy entropy2(7);
+  Pool both({}, entropy2.source());
+  both.add_hwrng(bytes_of("hwrng bytes"));
+  both.add_auxiliary(bytes_of("auxiliary bytes"));
+  both.reseed(t0);
+  CHECK(generate(both, 32) == from_hex("6298113aec8f37199bda25de4a274a4ad8df910f2f1220f60f644a6a682574bb"));
+}
+
+TEST_CASE("Pool: auxiliary input never counts as hwrng", "[pool][auxiliary]") {
+  Seeded s;
+  s.pool.add_auxiliary(bytes_of("from root over EGD"));
+  CHECK(s.pool.hwrng_pending() == 0);
+  s.pool.reseed(t0);
+  CHECK_FALSE(s.pool.hwrng_in_key());
+  CHECK(s.pool.counters().reseeds_with_hwrng == 0);
+  CHECK(s.pool.counters().hwrng_bytes_mixed == 0);
+  CHECK(s.pool.counters().auxiliary_bytes_mixed == 18);
+}
+
 // ---------------------------------------------------------------------------
 // Limits
 // ---------------------------------------------------------------------------

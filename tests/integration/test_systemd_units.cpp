@@ -16,7 +16,7 @@ namespace {
 // The build's systemd component installed under a DESTDIR.
 struct InstalledUnits {
   TempDir root{"rngpool-units"};
-  fs::path service, socket, sysusers, udev_rule;
+  fs::path service, socket, egd_socket, sysusers, udev_rule;
 
   InstalledUnits() {
     auto result = run_command("DESTDIR=" + shell_quote(root.path().native()) + " cmake --install " +
@@ -27,6 +27,7 @@ struct InstalledUnits {
       auto name = entry.path().filename();
       if (name == "rngpoold.service") service = entry.path();
       if (name == "rngpoold.socket") socket = entry.path();
+      if (name == "rngpoold-egd.socket") egd_socket = entry.path();
       if (name == "rngpool.conf") sysusers = entry.path();
       if (name == "60-rngpool-hwrng.rules") udev_rule = entry.path();
     }
@@ -51,6 +52,7 @@ fs::path service_for_verify(const InstalledUnits& units, const fs::path& dir) {
   fs::create_directories(dir);
   std::ofstream(dir / "rngpoold.service") << text;
   fs::copy_file(units.socket, dir / "rngpoold.socket");
+  fs::copy_file(units.egd_socket, dir / "rngpoold-egd.socket");
   return dir / "rngpoold.service";
 }
 
@@ -60,6 +62,7 @@ TEST_CASE("cmake --install puts the units where systemd and udev look", "[system
   InstalledUnits units;
   CHECK(units.service.native().ends_with("/systemd/system/rngpoold.service"));
   CHECK(units.socket.native().ends_with("/systemd/system/rngpoold.socket"));
+  CHECK(units.egd_socket.native().ends_with("/systemd/system/rngpoold-egd.socket"));
   CHECK(units.sysusers.native().ends_with("/sysusers.d/rngpool.conf"));
   CHECK(units.udev_rule.native().ends_with("/udev/rules.d/60-rngpool-hwrng.rules"));
 }
@@ -69,6 +72,13 @@ TEST_CASE("the socket unit listens where the daemon's default socket is", "[syst
   auto text = read_text_file(units.socket);
   CHECK_THAT(text, Catch::Contains("\nListenStream=/run/rngpool/rngpool.sock\n"));
   CHECK_THAT(text, Catch::Contains("\nSocketMode=0666\n"));
+}
+
+TEST_CASE("the EGD socket unit feeds the same service under the name the daemon looks for", "[systemd][egd]") {
+  InstalledUnits units;
+  auto text = read_text_file(units.egd_socket);
+  for (const char* line : {"ListenStream=/run/rngpool/egd.sock", "FileDescriptorName=egd", "Service=rngpoold.service"})
+    CHECK_THAT(text, Catch::Contains(std::string("\n") + line + "\n"));
 }
 
 TEST_CASE("the service is Type=notify with a watchdog, as the non-root user", "[systemd]") {
@@ -90,7 +100,7 @@ TEST_CASE("systemd-analyze verify prints nothing", "[systemd]") {
   InstalledUnits units;
   auto service = service_for_verify(units, units.root.path() / "verify");
   auto result = run_command("cd " + shell_quote(service.parent_path().native()) +
-                            " && systemd-analyze verify --man=no ./rngpoold.socket ./rngpoold.service");
+                            " && systemd-analyze verify --man=no ./rngpoold.socket ./rngpoold-egd.socket ./rngpoold.service");
   CHECK(result.exit_code == 0);
   CHECK(result.out == "");
   CHECK(result.err == "");

@@ -330,3 +330,16 @@ TEST_CASE("connection and output-memory limits: defaults, ranges and the config 
   CHECK(std::get<Options>(result).max_connections_per_uid == 7);
   CHECK(std::get<Options>(result).max_output_memory == 2u << 20);
 }
+
+TEST_CASE("--egd-socket: none by default, a path, 'none', and never --socket's path", "[server][options][egd]") {
+  CHECK(parsed({}).egd_socket_path.empty());
+  CHECK(parsed({"--egd-socket", "/run/rngpool/egd.sock"}).egd_socket_path == "/run/rngpool/egd.sock");
+  CHECK(parsed({"--egd-socket=none"}).egd_socket_path.empty());
+  CHECK(refused({"--socket", "/tmp/s.sock", "--egd-socket", "/tmp/s.sock"}).message ==
+        "rngpoold: --egd-socket must be a path other than --socket's, got /tmp/s.sock\n");
+  CHECK(refused({"--egd-socket", ""}).code == 2);
+  TempConfig config("egd-socket = /run/rngpool/egd.sock\n");
+  auto from_file = parse({}, config.path);
+  REQUIRE(std::holds_alternative<Options>(from_file));
+  CHECK(std::get<Options>(from_file).egd_socket_path == "/run/rngpool/egd.sock");
+}

@@ -59,6 +59,12 @@ TEST_CASE("reload: run-time settings are taken, one info line each", "[server][r
   CHECK(o.reseed_interval == std::chrono::seconds(5));
 }
 
+TEST_CASE("reload: --egd-socket needs a restart", "[server][reload][egd]") {
+  const ReloadPlan plan = plan_reload(parsed({}), parsed({"--egd-socket", "/run/rngpool/egd.sock"}));
+  CHECK(lines(plan) == std::vector<std::string>{"egd-socket none -> /run/rngpool/egd.sock needs a restart; not applied"});
+  CHECK(plan.in_force.egd_socket_path.empty());
+}
+
 TEST_CASE("reload: restart settings are named at warning level and kept", "[server][reload]") {
   const Options running = parsed({});
   const Options reread = parsed({"--socket", "/tmp/other.sock", "--socket-mode", "0600", "--hwrng", "none",

@@ -14,6 +14,12 @@ std::vector<std::string> without_capabilities(const std::vector<std::string>& na
   return {"setpriv", "--bounding-set=" + drop, "--inh-caps=" + drop, "--"};
 }
 
+std::vector<std::string> as_uid(std::uint32_t id) {
+  if (geteuid() != 0) return {};
+  const std::string n = std::to_string(id);
+  return {"setpriv", "--reuid=" + n, "--regid=" + n, "--clear-groups", "--"};
+}
+
 std::vector<std::string> with_no_memlock() { return {"prlimit", "--memlock=0:0", "--"}; }
 
 bool has_effective_capability(pid_t pid, int capability) {

@@ -44,11 +44,15 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
   std::vector<std::string> argv = config.wrapper;
   if (config.socket_activated) {
     argv.insert(argv.end(), {"systemd-socket-activate", "--listen=" + socket_path});
+    if (!config.egd_socket_path.empty())
+      argv.insert(argv.end(), {"--listen=" + config.egd_socket_path, "--fdname=rngpool:egd"});
     // systemd-socket-activate hands the program a fresh environment.
     for (const auto& entry : config.env) argv.push_back("--setenv=" + entry);
     argv.push_back(daemon);
   } else {
     argv.insert(argv.end(), {daemon, "--socket", socket_path});
+    if (!config.egd_socket_path.empty())
+      argv.insert(argv.end(), {"--egd-socket", config.egd_socket_path});
   }
   argv.insert(argv.end(), {"--hwrng", hwrng});
   // Tests never read the host's /etc/rngpool/rngpoold.conf: an empty config

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ namespace rngpool::test {
 std::vector<std::string> without_capabilities(const std::vector<std::string>& names);
 // A command prefix that runs the rest with RLIMIT_MEMLOCK soft and hard at 0.
 std::vector<std::string> with_no_memlock();
+// A command prefix that runs the rest as uid and gid `id` with no
+// supplementary groups (a client that is not root, for SO_PEERCRED checks);
+// empty unless we are root.
+std::vector<std::string> as_uid(std::uint32_t id);
 // Whether `pid` holds capability number `capability` (CAP_IPC_LOCK, ...) in
 // its effective set, as /proc/PID/status says.
 bool has_effective_capability(pid_t pid, int capability);

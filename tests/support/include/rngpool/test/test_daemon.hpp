@@ -28,6 +28,9 @@ struct DaemonConfig {
   std::string hwrng_path;         // with HwrngFeed::path
   std::vector<std::string> args;  // extra options
   std::string socket_path;        // default: <dir>/rngpool.sock
+  // Non-empty: also serve EGD there (--egd-socket; with socket_activated, a
+  // second socket passed under the name "egd", the main one as "rngpool").
+  std::string egd_socket_path;
   // Wait until the socket answers a binary PING (10 s at most, then throw
   // with the daemon's log).
   bool wait_ready = true;
