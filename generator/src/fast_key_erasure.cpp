@@ -1,5 +1,5 @@
 // ChaCha20 fast key erasure: the key ratchet, the buffer, the direct path.
-#include "core/fast_key_erasure.hpp"
+#include "generator/fast_key_erasure.hpp"
 
 #include <algorithm>
 #include <cstring>

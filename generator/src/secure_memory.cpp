@@ -1,5 +1,5 @@
 // Locked, undumpable, wiped memory for key material.
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 #include <openssl/crypto.h>
 #include <sys/mman.h>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/chacha20.hpp"
-#include "core/fast_key_erasure.hpp"
+#include "generator/chacha20.hpp"
+#include "generator/fast_key_erasure.hpp"
 #include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 using rngpool::core::SecureBuffer;
 

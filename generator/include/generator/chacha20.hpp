@@ -25,7 +25,7 @@
 #include <memory>
 #include <span>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 

@@ -33,8 +33,8 @@
 #include <cstdint>
 #include <span>
 
-#include "core/chacha20.hpp"
-#include "core/secure_memory.hpp"
+#include "generator/chacha20.hpp"
+#include "generator/secure_memory.hpp"
 
 namespace rngpool::core {
 
