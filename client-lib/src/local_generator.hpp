@@ -76,6 +76,7 @@ class LocalGenerator {
   void wipe();
 
   bool seeded() const;
+  bool locked() const { return book_.locked() && output_.locked(); }
   std::uint64_t reseeds() const { return reseeds_; }
   // For the tests: every locked page this generator owns.
   std::span<const std::uint8_t> key_memory() const { return output_.secure_memory(); }
