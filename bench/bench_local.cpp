@@ -210,6 +210,15 @@ int main(int argc, char** argv) try {
     const Pair threads = measure(reps, two_threads, one_thread);
     add("`token_bytes(32)`, 2 threads" + off + " vs 1 thread", threads, bench::format_rate(threads.rngpool),
         bench::format_rate(threads.baseline), 1.8, local);
+    if (local) {
+      // What a second thread can gain on this machine at all: getrandom(2),
+      // which shares nothing in user space, measured the same way.
+      const Pair machine = measure(
+          reps, [&] { return rate_threads(2, [] { std::uint8_t b[32]; getrandom_exact(b, 32); }, run); },
+          [&] { return rate_threads(1, [] { std::uint8_t b[32]; getrandom_exact(b, 32); }, run); });
+      add("`getrandom(2)` 32 B, 2 threads vs 1 thread (the machine's own scaling)", machine,
+          bench::format_rate(machine.rngpool), bench::format_rate(machine.baseline), 1.8, false);
+    }
 
     bench::Keystream keystream;
     const auto mbps = [](double per_second) { return bench::format_mbps(per_second * (1 << 20) / 1e6); };
