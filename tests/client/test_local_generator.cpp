@@ -199,3 +199,27 @@ TEST_CASE("local generator: a thread's generators are destroyed when it exits", 
   CHECK(during == before + 2);
   CHECK(rngpool::detail::live_local_generators() == before);
 }
+
+// A thread_local destructor that runs after the thread's generators are gone
+// (it was constructed before them) and draws: it must be sent to the daemon
+// (null here), not handed a generator from the destroyed table.
+namespace {
+
+struct LateDrawer {
+  const LocalGenerator** seen = nullptr;
+  ~LateDrawer() {
+    if (seen) *seen = rngpool::detail::thread_generator(~0ull - 7, "/nonexistent/late.sock", false);
+  }
+};
+thread_local LateDrawer late_drawer;
+
+}  // namespace
+
+TEST_CASE("local generator: a draw from a thread_local destructor after thread exit gets no generator", "[local]") {
+  const LocalGenerator* seen = reinterpret_cast<const LocalGenerator*>(1);
+  std::thread([&] {
+    late_drawer.seen = &seen;  // constructed now, before the table
+    REQUIRE(rngpool::detail::thread_generator(~0ull - 7, "/nonexistent/late.sock", false) != nullptr);
+  }).join();
+  CHECK(seen == nullptr);
+}
