@@ -99,8 +99,8 @@ def main() -> int:
         print(f"CPU: {cpu_model()} ({os.cpu_count()} CPUs); Python {platform.python_version()} "
               f"({sys.executable}); load average before: {'%.2f %.2f %.2f' % os.getloadavg()}")
         print(f"librngpool: {rngpool.library_path()}; medians of {args.reps} paired repetitions of "
-              f"{args.seconds} s each; every rngpool call is one daemon round trip (no local generator "
-              "in librngpool yet)")
+              f"{args.seconds} s each; rngpool calls are served by librngpool's local generator (a daemon "
+              "request per MiB and per minute)")
         print()
         print("| case | standard | rngpool | ratio (standard/rngpool) | target |")
         print("| --- | ---: | ---: | ---: | --- |")

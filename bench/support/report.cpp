@@ -20,6 +20,8 @@ std::string printf_string(const char* format, double value)
   return text;
 }
 
+}  // namespace
+
 std::string cpu_model()
 {
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -33,7 +35,6 @@ std::string cpu_model()
   return "unknown";
 }
 
-}  // namespace
 
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& note)
 {

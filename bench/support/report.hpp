@@ -25,6 +25,7 @@ struct Row {
 // applies to).
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& note = {});
 void print_machine(const std::string& placement, int repetitions);
+std::string cpu_model();  // /proc/cpuinfo's first model name
 
 std::string format_rate(double per_second);  // "123.4 k/s"
 std::string format_mbps(double megabytes);   // "1234 MB/s"

@@ -120,6 +120,10 @@ int run_command(const Invocation& in) {
   ClientOptions options;
   options.socket_path = in.socket;
   options.flags.require_hwrng = in.require_hwrng;
+  // Small outputs come from the local generator (one 32-byte reseed, then
+  // local); a stream of more than a reseed's worth is read from the daemon
+  // in 1 MiB pieces, as many requests as reseeds would take, without the copy.
+  options.local_generator = !(in.command == "bytes" && in.count && *in.count > options.reseed_bytes);
   const Client client(std::move(options));
   return kCommands.at(in.command)(client, in);
 }

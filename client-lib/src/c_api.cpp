@@ -87,6 +87,7 @@ rngpool_client* open_client(const char* socket_path, unsigned flags, unsigned co
     if (io_timeout_ms != 0) options.io_timeout = std::chrono::milliseconds(io_timeout_ms);
     options.flags = {(flags & RNGPOOL_PREDICTION_RESISTANCE) != 0,
                      (flags & RNGPOOL_REQUIRE_HWRNG) != 0, (flags & RNGPOOL_NONBLOCK) != 0};
+    options.local_generator = (flags & RNGPOOL_NO_LOCAL_GENERATOR) == 0;
     return new rngpool_client{rngpool::Client(std::move(options))};
   } catch (...) {
     last_error = "out of memory";

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <stdexcept>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -35,13 +38,42 @@ std::string resolve_socket_path(std::string path) {
   return kDefaultSocket;
 }
 
+// Bad limits are refused when the client is made: a zero byte limit would
+// never serve a byte, a zero interval would reseed on every call.
 static ClientOptions resolved(ClientOptions options) {
   options.socket_path = resolve_socket_path(std::move(options.socket_path));
+  if (options.reseed_bytes == 0) throw std::invalid_argument("rngpool: ClientOptions::reseed_bytes must be positive");
+  if (options.reseed_interval <= std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument("rngpool: ClientOptions::reseed_interval must be positive");
+  }
   return options;
 }
 
+// $RNGPOOL_LOCAL_GENERATOR: "0", "no", "off" or "false" switches the local
+// generator off; unset, empty, "1", "yes", "on" or "true" leave it as the
+// options say.  Any other value switches it off too: a request we cannot
+// read is taken as the conservative one (every byte from the daemon).  Read
+// with secure_getenv(3), like $RNGPOOL_SOCKET.
+static bool environment_allows_local() {
+  const char* env = ::secure_getenv("RNGPOOL_LOCAL_GENERATOR");
+  if (!env || !*env) return true;
+  const std::string_view value(env);
+  return value == "1" || value == "yes" || value == "on" || value == "true";
+}
+
+static std::uint64_t next_serial() {
+  static constinit std::atomic<std::uint64_t> serials{0};
+  return serials.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 DaemonLink::DaemonLink(ClientOptions options)
-    : options_(resolved(std::move(options))), max_piece_(kMaxPiece) {
+    : options_(resolved(std::move(options))),
+      local_(options_.local_generator && environment_allows_local()),
+      policy_{options_.reseed_bytes,
+              std::chrono::duration_cast<std::chrono::nanoseconds>(options_.reseed_interval).count(),
+              &options_.clock},
+      serial_(next_serial()),
+      max_piece_(kMaxPiece) {
   enlist();  // last: a fork may lock mutex_ from here on
 }
 
@@ -199,11 +231,48 @@ std::size_t DaemonLink::fill_piece(std::span<std::uint8_t> out, std::uint16_t fl
   }
 }
 
-void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
-  const std::uint16_t wire = wire_flags(flags | options_.flags);
+void DaemonLink::fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire) {
   while (!out.empty()) {
     out = out.subspan(fill_piece(out, wire));
   }
+}
+
+// ---------------------------------------------------------------------------
+// The local generator (local_generator.hpp)
+//
+// Prediction resistance means "reseed before these bytes", so such requests
+// always go to the daemon.  Everything else, with the generator on, comes
+// from the calling thread's generator for (socket, require_hwrng), whose key
+// is fetched here: GET_RANDOM of 32 bytes carrying this request's
+// require_hwrng and nonblock, so a daemon that cannot honour them refuses the
+// reseed and the caller gets that error.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+class LinkKeySource final : public KeySource {
+ public:
+  LinkKeySource(DaemonLink& link, std::uint16_t wire) : link_(link), wire_(wire) {}
+  void fetch(std::span<std::uint8_t, core::kKeySize> key) override { link_.fill_from_daemon(key, wire_); }
+
+ private:
+  DaemonLink& link_;
+  std::uint16_t wire_;
+};
+
+}  // namespace
+
+void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
+  const RequestFlags all = flags | options_.flags;
+  const std::uint16_t wire = wire_flags(all);
+  if (local_ && !all.prediction_resistance && !out.empty()) {
+    if (LocalGenerator* generator = thread_generator(serial_, options_.socket_path, all.require_hwrng)) {
+      LinkKeySource source(*this, wire);
+      generator->generate(out, policy_, source);
+      return;
+    }
+  }
+  fill_from_daemon(out, wire);
 }
 
 // ---------------------------------------------------------------------------

@@ -2,8 +2,12 @@
 //
 // Every live DaemonLink is on a process-wide list that fork() locks (see
 // daemon_link_fork.cpp), so no child inherits its mutex held mid-request.
+// Requests without prediction resistance are served by the calling thread's
+// local generator (local_generator.hpp) unless the client switched it off;
+// the link fetches its keys.
 #pragma once
 
+#include "local_generator.hpp"
 #include "socket.hpp"
 #include "state.hpp"
 
@@ -23,6 +27,9 @@ class DaemonLink final : public Client::State {
 
   const std::string& socket_path() const noexcept override { return options_.socket_path; }
   void fill(std::span<std::uint8_t> out, RequestFlags flags) override;
+  // Straight from the daemon, bypassing the local generator.
+  void fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire_flags);
+  bool local_generator() const noexcept { return local_; }
   StatusReport status() override;
   Health health() override;
   std::chrono::nanoseconds ping() override;
@@ -49,6 +56,9 @@ class DaemonLink final : public Client::State {
   static void after_fork_in_child() noexcept;
 
   const ClientOptions options_;
+  const bool local_;            // options_.local_generator and not switched off by the environment
+  const ReseedPolicy policy_;   // from options_
+  const std::uint64_t serial_;  // unique among this process's links, never 0
   std::mutex mutex_;  // one request/reply exchange at a time on socket_
   Socket socket_;
   pid_t owner_ = 0;   // the process that opened socket_; 0 after a fork: not this one

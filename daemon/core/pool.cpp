@@ -5,9 +5,9 @@
 #include <array>
 #include <stdexcept>
 
-#include "core/fast_key_erasure.hpp"
+#include "generator/fast_key_erasure.hpp"
 #include "core/input_pool.hpp"
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 namespace rngpool::core {
 

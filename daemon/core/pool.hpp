@@ -34,7 +34,7 @@
 #include <memory>
 #include <span>
 
-#include "core/chacha20.hpp"  // kKeySize
+#include "generator/chacha20.hpp"  // kKeySize
 
 namespace rngpool::core {
 

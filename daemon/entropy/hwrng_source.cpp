@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 #include "runtime/log.hpp"
 
 namespace rngpool::server {

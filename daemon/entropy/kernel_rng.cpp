@@ -6,7 +6,7 @@
 #include <system_error>
 #include <thread>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 #include "runtime/log.hpp"
 
 namespace rngpool::server {

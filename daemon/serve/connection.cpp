@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <string>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 #include "rngpool/protocol/encoding.hpp"
 #include "rngpool/protocol/text.hpp"
 #include "serve/binary_mode.hpp"

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <new>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 namespace rngpool::server {
 

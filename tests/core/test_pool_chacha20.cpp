@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/chacha20.hpp"
+#include "generator/chacha20.hpp"
 #include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 

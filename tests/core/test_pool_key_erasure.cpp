@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/chacha20.hpp"
-#include "core/fast_key_erasure.hpp"
+#include "generator/chacha20.hpp"
+#include "generator/fast_key_erasure.hpp"
 #include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 
@@ -174,6 +174,33 @@ TEST_CASE("Key erasure: no served tail and no used key is left anywhere in the p
                                                         std::to_string(n));
     rngpool::core::wipe(out);
   }
+  const auto scan = scan_memory(0, needles);
+  for (const auto& skipped : scan.skipped) WARN("not searched: " << skipped);
+  CHECK(scan.bytes_read > 0);
+  for (const auto& hit : scan.hits) FAIL_CHECK(hit.needle << " found in " << hit.region);
+}
+
+// Issue 11: the key that will make the next output must exist only in our
+// locked, undumpable (and, in librngpool, wipe-on-fork) memory: the EVP
+// context on OpenSSL's heap is scrubbed with an all-zero key after every
+// refill and direct request.  wipe() clears our copy, so a hit anywhere is a
+// copy outside it.
+TEST_CASE("Key erasure: between calls the next key is nowhere but in our locked memory", "[pool][erasure]") {
+  FastKeyErasure g;
+  Key seed{};
+  std::random_device device;
+  for (auto& b : seed) b = static_cast<std::uint8_t>(device());
+  g.rekey(seed);
+  rngpool::core::wipe(seed);
+  std::vector<Needle> needles;
+  for (std::size_t n : {std::size_t{32}, std::size_t{5000}}) {
+    std::vector<std::uint8_t> out(n);
+    g.generate(out);
+    rngpool::core::wipe(out);
+    needles.emplace_back(g.key(), "the next key after a " + std::to_string(n) + "-byte request");
+  }
+  g.wipe();
+  CHECK(g.buffered() == 0);
   const auto scan = scan_memory(0, needles);
   for (const auto& skipped : scan.skipped) WARN("not searched: " << skipped);
   CHECK(scan.bytes_read > 0);

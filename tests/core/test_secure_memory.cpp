@@ -2,6 +2,7 @@
 // kernel sees it in /proc/self/smaps.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,37 +11,17 @@
 #include <sstream>
 #include <string>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
+#include "rngpool/test/process_memory.hpp"
 
 using rngpool::core::SecureBuffer;
+using rngpool::test::has_vm_flag;
+using rngpool::test::vm_flags;
 
 namespace {
 
 bool all_zero(std::span<const std::uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
-}
-
-// The VmFlags line of the mapping that holds `address`.
-std::string vm_flags(const void* address) {
-  const auto a = reinterpret_cast<std::uintptr_t>(address);
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  bool inside = false;
-  while (std::getline(smaps, line)) {
-    std::uintptr_t lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream range(line);
-    if (range >> std::hex >> lo >> dash >> hi && dash == '-') {
-      inside = lo <= a && a < hi;
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-      return line;
-    }
-  }
-  return {};
-}
-
-bool has_flag(const std::string& flags, const std::string& flag) {
-  return (flags + " ").find(" " + flag + " ") != std::string::npos;
 }
 
 }  // namespace
@@ -76,8 +57,31 @@ TEST_CASE("SecureBuffer: the kernel sees the mapping undumpable, and locked when
   const std::string flags = vm_flags(b.data());
   INFO(flags);
   REQUIRE_FALSE(flags.empty());
-  CHECK(has_flag(flags, "dd"));
-  CHECK(has_flag(flags, "lo") == b.locked());
+  CHECK(has_vm_flag(flags, "dd"));
+  CHECK(has_vm_flag(flags, "lo") == b.locked());
   // The last page belongs to the same mapping.
   CHECK(vm_flags(b.data() + b.size() - 1) == flags);
+}
+
+// Issue 11: librngpool's local generator relies on a fork child finding its
+// state zeroed, whichever way the child was made.
+TEST_CASE("SecureBuffer: wipe_on_fork() leaves a fork child zeroes, the parent its bytes", "[secure_memory]") {
+  SecureBuffer b(100);
+  std::fill(b.bytes().begin(), b.bytes().end(), std::uint8_t{0xA5});
+  REQUIRE(b.wipe_on_fork());
+  CHECK(has_vm_flag(vm_flags(b.data()), "wf"));
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) _exit(all_zero(b.bytes()) ? 0 : 1);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(std::all_of(b.bytes().begin(), b.bytes().end(), [](std::uint8_t x) { return x == 0xA5; }));
+}
+
+TEST_CASE("SecureBuffer: relock() locks the pages again", "[secure_memory]") {
+  SecureBuffer b(100);
+  CHECK(b.relock() == b.locked());
+  CHECK(has_vm_flag(vm_flags(b.data()), "lo") == b.locked());
 }

@@ -51,8 +51,11 @@ std::string cannot_run(const fs::path& dir) {
 
 CommandResult run_as(const Account& user, const std::string& socket, const fs::path& program) {
   const std::string id = std::to_string(user.id);
-  return run_command("RNGPOOL_SOCKET=" + shell_quote(socket) + " timeout 20 setpriv --reuid=" + id + " --regid=" + id +
-                     " --clear-groups " + shell_quote(program.native()) + " hex 8");
+  // RNGPOOL_LOCAL_GENERATOR=0: the bytes printed are the server's own (the
+  // set-user-ID copy ignores that variable too; it must not connect at all).
+  return run_command("RNGPOOL_LOCAL_GENERATOR=0 RNGPOOL_SOCKET=" + shell_quote(socket) +
+                     " timeout 20 setpriv --reuid=" + id + " --regid=" + id + " --clear-groups " +
+                     shell_quote(program.native()) + " hex 8");
 }
 
 }  // namespace

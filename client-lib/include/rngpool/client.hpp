@@ -15,9 +15,15 @@
 // such wait.  A Client over a ByteSource has no lock of its own: making the
 // source fork-safe is its owner's business.
 //
-// Every call asks the daemon for fresh bytes; nothing random is cached between
-// calls.  Composite calls (shuffle, sample, password, ...) fetch a batch once
-// and wipe it when they return.
+// What is cached between calls: with the local generator on (the default,
+// see ClientOptions::local_generator), each thread holds, per socket and
+// require_hwrng, a fast-key-erasure ChaCha20 key and at most 4 KiB of
+// unserved keystream, in locked, undumpable pages wiped in a fork child, at
+// thread exit and at every reseed; it is rekeyed from the daemon before 1 MiB
+// of output, after 60 s and after fork.  Requests with prediction resistance,
+// and every request with the generator off, ask the daemon for fresh bytes.
+// Composite calls (shuffle, sample, password, ...) draw a batch once and wipe
+// it when they return.
 #pragma once
 
 #include "rngpool/error.hpp"
@@ -62,6 +68,22 @@ struct ClientOptions {
   RequestFlags flags;       // applied to every request of this client
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{30000};  // longest silence while awaiting a reply
+
+  // The local generator (README › Local generator): requests without
+  // prediction resistance are served by a ChaCha20 fast-key-erasure
+  // generator per thread, keyed with 32 bytes from the daemon (carrying
+  // require_hwrng when asked) and rekeyed from it before reseed_bytes of
+  // output, once reseed_interval old, and in every fork child.  false, or
+  // $RNGPOOL_LOCAL_GENERATOR=0 (read with secure_getenv), sends every request
+  // to the daemon.  A thread's generator is shared by the clients with the
+  // same socket and require_hwrng; each applies its own limits to it.
+  // Limits of 0 throw std::invalid_argument.
+  bool local_generator = true;
+  std::size_t reseed_bytes = std::size_t{1} << 20;
+  std::chrono::milliseconds reseed_interval{60000};
+  // Empty: the monotonic clock.  Tests inject one to move time; clients
+  // sharing a thread's generator should share the clock too.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 inline constexpr std::string_view kUppercase = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -1,7 +1,10 @@
 /* librngpool C API: randomness from rngpoold for C and any FFI.
  *
  * Every function returns 0 or a negative RNGPOOL_E_* code; no exception ever
- * crosses this boundary.  A handle may be shared between threads.  After
+ * crosses this boundary.  A handle may be shared between threads.  Bytes come
+ * from the calling thread's local generator, keyed and rekeyed by the daemon
+ * (every 1 MiB, every 60 s, after fork), unless the handle was opened with
+ * RNGPOOL_PREDICTION_RESISTANCE or RNGPOOL_NO_LOCAL_GENERATOR.  After
  * fork() the child's calls open a fresh connection by themselves; fork()
  * first waits for calls other threads have in flight (one to an unresponsive
  * daemon for up to its timeouts), so a child never finds a handle locked
@@ -49,6 +52,10 @@ enum rngpool_error {
 #define RNGPOOL_PREDICTION_RESISTANCE 0x1u
 #define RNGPOOL_REQUIRE_HWRNG 0x2u
 #define RNGPOOL_NONBLOCK 0x4u
+/* Every request to the daemon: no per-thread local generator (see
+ * rngpool::ClientOptions::local_generator and README "Local generator"; on by
+ * default, also switched off by RNGPOOL_LOCAL_GENERATOR=0 in the environment). */
+#define RNGPOOL_NO_LOCAL_GENERATOR 0x8u
 
 typedef struct rngpool_client rngpool_client;
 

@@ -2,7 +2,9 @@
 //
 // The default client is made on first use from $RNGPOOL_SOCKET (else the
 // system socket) and lives until the process exits.  The variable is read with
-// secure_getenv(3), so a setuid or setgid program ignores it.
+// secure_getenv(3), so a setuid or setgid program ignores it.  Like every
+// Client, it serves from the calling thread's local generator (client.hpp,
+// README "The local generator") unless $RNGPOOL_LOCAL_GENERATOR=0.
 #pragma once
 
 #include "rngpool/client.hpp"

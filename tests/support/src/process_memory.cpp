@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 namespace rngpool::test {
 
@@ -127,6 +128,32 @@ MemoryScan scan_memory(pid_t pid, const std::vector<Needle>& needles) {
     }
   }
   return scan;
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's flags for one mapping
+// ---------------------------------------------------------------------------
+
+std::string vm_flags(const void* address) {
+  const auto a = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= a && a < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return {};
+}
+
+bool has_vm_flag(const std::string& flags, const std::string& flag) {
+  return (flags + " ").find(" " + flag + " ") != std::string::npos;
 }
 
 }  // namespace rngpool::test

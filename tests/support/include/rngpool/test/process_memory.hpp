@@ -49,4 +49,11 @@ struct MemoryScan {
 // are skipped and listed.
 MemoryScan scan_memory(pid_t pid, const std::vector<Needle>& needles);
 
+// The kernel's view of the mapping that holds `address` in this process:
+// its VmFlags line in /proc/self/smaps ("" when no mapping holds it), and
+// whether that line names `flag` ("lo" locked, "dd" not dumped, "wf" wiped
+// on fork; proc(5)).
+std::string vm_flags(const void* address);
+bool has_vm_flag(const std::string& flags, const std::string& flag);
+
 }  // namespace rngpool::test

@@ -31,6 +31,14 @@ class SecureBuffer {
   bool locked() const { return locked_; }
   void wipe();  // OPENSSL_cleanse over the whole buffer
 
+  // MADV_WIPEONFORK (Linux 4.14): a child made by any fork, clone() without
+  // CLONE_VM or _Fork() finds these pages zero-filled.  False when the
+  // kernel refuses, in which case the caller must not rely on it.
+  bool wipe_on_fork();
+  // Locks the pages again: a fork child does not inherit its parent's locks
+  // (mlock(2)), so a child that puts keys here again relocks first.
+  bool relock();
+
  private:
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;

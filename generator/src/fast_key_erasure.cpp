@@ -1,7 +1,8 @@
 // ChaCha20 fast key erasure: the key ratchet, the buffer, the direct path.
-#include "core/fast_key_erasure.hpp"
+#include "generator/fast_key_erasure.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace rngpool::core {
@@ -13,7 +14,7 @@ namespace rngpool::core {
 // mapping is locked and hidden from dumps, and tests can search all of it.
 // ---------------------------------------------------------------------------
 
-FastKeyErasure::FastKeyErasure() : memory_(kBlockSize + kRefillBytes) { cipher_.start(key()); }
+FastKeyErasure::FastKeyErasure() : memory_(kBlockSize + kRefillBytes) { scrub(); }
 
 std::span<std::uint8_t, kKeySize> FastKeyErasure::key_slot() {
   return memory_.bytes().first<kKeySize>();
@@ -35,20 +36,34 @@ std::span<std::uint8_t> FastKeyErasure::buffer() { return memory_.bytes().subspa
 // Bernstein's fast key erasure: the first 32 bytes of each keystream are the
 // next key.  The first block is written over the key slot itself, so the old
 // key is gone from our memory before any output exists; the EVP context still
-// holds the running stream, which the caller finishes before re-keying it.
+// holds the running stream, which the caller finishes and then scrubs: an
+// all-zero key written over the context's copy (see the header).
 // ---------------------------------------------------------------------------
 
+namespace {
+
+constexpr std::array<std::uint8_t, kKeySize> kZeroKey{};
+
+}  // namespace
+
 void FastKeyErasure::erase_key() {
+  cipher_.start(key_slot());
   const auto block = first_block();
   cipher_.keystream(block);
-  wipe(block.subspan<kKeySize>());
+  core::wipe(block.subspan<kKeySize>());
 }
+
+void FastKeyErasure::scrub() { cipher_.start(kZeroKey); }
 
 void FastKeyErasure::rekey(std::span<const std::uint8_t, kKeySize> key) {
   std::memcpy(key_slot().data(), key.data(), kKeySize);
-  wipe(buffer());
+  core::wipe(buffer());
   position_ = kRefillBytes;
-  cipher_.start(key_slot());
+}
+
+void FastKeyErasure::wipe() {
+  memory_.wipe();
+  position_ = kRefillBytes;
 }
 
 // ---------------------------------------------------------------------------
@@ -61,14 +76,14 @@ void FastKeyErasure::rekey(std::span<const std::uint8_t, kKeySize> key) {
 void FastKeyErasure::refill() {
   erase_key();
   cipher_.keystream(buffer());
-  cipher_.start(key_slot());
+  scrub();
   position_ = 0;
 }
 
 void FastKeyErasure::serve(std::span<std::uint8_t> out) {
   const auto taken = buffer().subspan(position_, out.size());
   std::memcpy(out.data(), taken.data(), taken.size());
-  wipe(taken);
+  core::wipe(taken);
   position_ += taken.size();
 }
 
@@ -79,7 +94,7 @@ void FastKeyErasure::serve(std::span<std::uint8_t> out) {
 void FastKeyErasure::generate_direct(std::span<std::uint8_t> out) {
   erase_key();
   cipher_.keystream(out);
-  cipher_.start(key_slot());
+  scrub();
 }
 
 void FastKeyErasure::generate(std::span<std::uint8_t> out) {

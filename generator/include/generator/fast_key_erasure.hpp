@@ -5,9 +5,8 @@
 // so nothing captured from memory later can reproduce output already handed
 // out.  Each refill runs ChaCha20 under the current key (nonce 0, counter 0)
 // and writes the first 32 keystream bytes straight over the key in our
-// memory, before any output is made; the EVP context is re-keyed with the new
-// key as soon as the refill's output is made.  A key thus makes exactly one
-// keystream, of at most 64 B + 64 KiB, and the ChaCha20 counter cannot wrap.
+// memory, before any output is made.  A key thus makes exactly one keystream,
+// of at most 64 B + 64 KiB, and the ChaCha20 counter cannot wrap.
 // The other half of the first 64-byte block is wiped unused: output then
 // starts on a block boundary, where OpenSSL's bulk code runs about 6% faster
 // than from mid-block (measured).
@@ -25,16 +24,19 @@
 // reseed is served after it.
 //
 // Key and buffer live in one SecureBuffer.  The EVP context's copy of the
-// key does not (see chacha20.hpp); it is re-keyed at the end of every refill,
-// so once a call returns it holds no key that made any output.
+// key does not (see chacha20.hpp): the context is keyed from our key slot at
+// the start of a refill and re-keyed with an all-zero key (scrubbed) at its
+// end, so between calls OpenSSL's heap holds no key that made output nor the
+// key that will make the next: the only copy of that one is in our locked,
+// undumpable memory (and, in librngpool, wiped in a fork child).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "core/chacha20.hpp"
-#include "core/secure_memory.hpp"
+#include "generator/chacha20.hpp"
+#include "generator/secure_memory.hpp"
 
 namespace rngpool::core {
 
@@ -64,12 +66,19 @@ class FastKeyErasure {
   // All of our secure memory, so tests can check for leftovers.
   std::span<const std::uint8_t> secure_memory() const { return memory_.bytes(); }
   bool locked() const { return memory_.locked(); }
+  // Zeroes key and buffer: nothing is left to serve until rekey().
+  void wipe();
+  // Our locked mappings (key, buffer, the cipher's tail block) wiped in a
+  // fork child / locked again there (SecureBuffer::wipe_on_fork, relock).
+  bool wipe_on_fork() { return memory_.wipe_on_fork() && cipher_.wipe_on_fork(); }
+  bool relock() { return memory_.relock() & cipher_.relock(); }
 
  private:
   std::span<std::uint8_t, kKeySize> key_slot();
   std::span<std::uint8_t, kBlockSize> first_block();
   std::span<std::uint8_t> buffer();
   void erase_key();
+  void scrub();
   void refill();
   void serve(std::span<std::uint8_t> out);
   void generate_direct(std::span<std::uint8_t> out);

@@ -1,5 +1,5 @@
 // Locked, undumpable, wiped memory for key material.
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 #include <openssl/crypto.h>
 #include <sys/mman.h>
@@ -72,6 +72,13 @@ SecureBuffer::~SecureBuffer() {
 }
 
 void SecureBuffer::wipe() { OPENSSL_cleanse(data_, size_); }
+
+bool SecureBuffer::wipe_on_fork() { return madvise(data_, mapped_, MADV_WIPEONFORK) == 0; }
+
+bool SecureBuffer::relock() {
+  locked_ = lock_pages(data_, mapped_);
+  return locked_;
+}
 
 void wipe(std::span<std::uint8_t> bytes) { OPENSSL_cleanse(bytes.data(), bytes.size()); }
 

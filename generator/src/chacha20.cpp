@@ -1,5 +1,5 @@
 // ChaCha20 keystream through EVP.
-#include "core/chacha20.hpp"
+#include "generator/chacha20.hpp"
 
 #include <openssl/evp.h>
 

@@ -25,7 +25,7 @@
 #include <memory>
 #include <span>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 
@@ -49,6 +49,9 @@ class ChaCha20 {
   // Writes the next out.size() keystream bytes; successive calls continue the
   // stream where the last one stopped, even mid-block.
   void keystream(std::span<std::uint8_t> out);
+  // Our locked block (see SecureBuffer): for a generator that must survive fork.
+  bool wipe_on_fork() { return block_.wipe_on_fork(); }
+  bool relock() { return block_.relock(); }
 
  private:
   struct CtxFree {

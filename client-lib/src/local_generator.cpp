@@ -1,0 +1,194 @@
+// The per-thread local generator: reseed rules, fork safety, thread exit.
+#include "local_generator.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+namespace rngpool::detail {
+
+// ---------------------------------------------------------------------------
+// The book: what must vanish in a fork child
+//
+// The seeded flag, the counters and the incoming key share one locked,
+// undumpable, wipe-on-fork page.  A fork child reads seeded == 0 there, so
+// it reseeds before its first byte whatever made it (fork, _Fork, clone):
+// the kernel zeroes the page, no handler has to run.  The FastKeyErasure
+// object's own fields (position, EVP context) live on the heap and survive
+// the fork, but a reseed resets them before they are used, and its key and
+// keystream pages are wipe-on-fork too, so the child does not even hold the
+// parent's unserved bytes.
+// ---------------------------------------------------------------------------
+
+struct LocalGenerator::Book {
+  std::uint8_t key[core::kKeySize];  // a fetched key on its way in; wiped once installed
+  std::uint64_t served;              // output since the last reseed
+  std::int64_t seeded_at;            // when, in ns on the policy's clock
+  std::uint8_t seeded;               // 1 once reseeded; 0 in fresh, wiped and fork-child pages
+};
+
+namespace {
+
+constinit std::atomic<std::size_t> live_generators{0};
+
+std::int64_t now_ns(const ReseedPolicy& policy) {
+  if (policy.clock && *policy.clock) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>((*policy.clock)().time_since_epoch()).count();
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace
+
+LocalGenerator::LocalGenerator() : book_(sizeof(Book)) {
+  new (book_.data()) Book{};
+  usable_ = book_.wipe_on_fork() && output_.wipe_on_fork();
+  live_generators.fetch_add(1, std::memory_order_relaxed);
+}
+
+LocalGenerator::~LocalGenerator() {
+  wipe();
+  live_generators.fetch_sub(1, std::memory_order_relaxed);
+}
+
+LocalGenerator::Book& LocalGenerator::book() { return *std::launder(reinterpret_cast<Book*>(book_.data())); }
+const LocalGenerator::Book& LocalGenerator::book() const {
+  return *std::launder(reinterpret_cast<const Book*>(book_.data()));
+}
+
+bool LocalGenerator::seeded() const { return book().seeded != 0; }
+
+void LocalGenerator::wipe() {
+  output_.wipe();
+  book_.wipe();
+}
+
+// ---------------------------------------------------------------------------
+// Reseeding
+//
+// Due before a request's bytes would take the key past `bytes` of output,
+// once the key is `interval_ns` old, and whenever unseeded.  A request larger
+// than `bytes` is served in pieces of at most `bytes`, each under its own
+// key.  The fresh key replaces the old one outright: it is 32 full-entropy
+// bytes from the daemon's health-tested pool.  A child also relocks the pages
+// (fork does not pass locks on).  If the fetch fails, nothing changes but the
+// wiped incoming key: the generator stays due and the call throws, so no byte
+// is served past the limit.
+// ---------------------------------------------------------------------------
+
+bool LocalGenerator::due(std::size_t n, std::int64_t now, const ReseedPolicy& policy) const {
+  const Book& b = book();
+  return b.seeded == 0 || b.served + n > policy.bytes || now - b.seeded_at >= policy.interval_ns;
+}
+
+void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
+  Book& b = book();
+  if (b.seeded == 0) {
+    book_.relock();
+    output_.relock();
+  }
+  const std::span<std::uint8_t, core::kKeySize> incoming(b.key);
+  try {
+    source.fetch(incoming);
+  } catch (...) {
+    core::wipe(incoming);
+    throw;
+  }
+  output_.rekey(incoming);
+  core::wipe(incoming);
+  b.served = 0;
+  b.seeded_at = now;
+  b.seeded = 1;
+  ++reseeds_;
+}
+
+void LocalGenerator::generate(std::span<std::uint8_t> out, const ReseedPolicy& policy, KeySource& source) {
+  while (!out.empty()) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), policy.bytes));
+    const std::int64_t now = now_ns(policy);
+    if (due(n, now, policy)) reseed(now, source);
+    output_.generate(out.first(n));
+    book().served += n;
+    out = out.subspan(n);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One generator per thread and key source
+//
+// Keyed by (socket path, require_hwrng): a require_hwrng client never draws
+// from a key fetched without that flag, and clients of the same daemon with
+// the same demand share one generator per thread (a Client made per call
+// still pays one reseed, not one per call).  The table is thread_local, so
+// the fast path takes no lock: a trivially destructible cache remembers the
+// last link (by serial, never reused, unlike an address) for each flag and
+// the generator found for it.  When the thread exits, the table's destructor
+// wipes and unmaps every generator and marks the cache gone, so a call from
+// a later thread_local destructor goes to the daemon instead of into freed
+// memory.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct Entry {
+  std::string socket_path;
+  bool require_hwrng;
+  std::unique_ptr<LocalGenerator> generator;
+};
+
+struct ThreadCache {
+  std::uint64_t link[2];
+  LocalGenerator* generator[2];
+  bool gone;
+};
+thread_local constinit ThreadCache cache{};
+static_assert(std::is_trivially_destructible_v<ThreadCache>);
+
+struct ThreadTable {
+  std::vector<Entry> entries;
+  ~ThreadTable() {
+    cache = ThreadCache{};
+    cache.gone = true;
+  }
+};
+thread_local ThreadTable table;
+
+Entry* find(const std::string& socket_path, bool require_hwrng) {
+  const auto it = std::find_if(table.entries.begin(), table.entries.end(), [&](const Entry& e) {
+    return e.require_hwrng == require_hwrng && e.socket_path == socket_path;
+  });
+  return it == table.entries.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng) {
+  const int slot = require_hwrng ? 1 : 0;
+  if (cache.link[slot] == link) return cache.generator[slot];
+  if (cache.gone) return nullptr;
+  Entry* entry = find(socket_path, require_hwrng);
+  if (!entry) {
+    table.entries.push_back({socket_path, require_hwrng, std::make_unique<LocalGenerator>()});
+    entry = &table.entries.back();
+  }
+  LocalGenerator* generator = entry->generator->usable() ? entry->generator.get() : nullptr;
+  cache.link[slot] = link;
+  cache.generator[slot] = generator;
+  return generator;
+}
+
+const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng) {
+  if (cache.gone) return nullptr;
+  const Entry* entry = find(socket_path, require_hwrng);
+  return entry ? entry->generator.get() : nullptr;
+}
+
+std::size_t live_local_generators() { return live_generators.load(std::memory_order_relaxed); }
+
+}  // namespace rngpool::detail
