@@ -250,7 +250,7 @@ TEST_CASE("EGD: the idle timeout closes a silent client and a half-sent request"
   CHECK(partial.wait_closed());
 }
 
-TEST_CASE("EGD: --max-connections counts both sockets; an EGD client over it is closed without a byte",
+TEST_CASE("EGD: --max-connections counts both sockets, and an EGD client over it is closed without a byte",
           "[egd][limits]") {
   EgdDaemon d({.hwrng = HwrngFeed::none, .args = {"--max-connections", "2"}});
   TestConnection main(d.daemon.socket_path());

@@ -331,7 +331,7 @@ TEST_CASE("connection and output-memory limits: defaults, ranges and the config 
   CHECK(std::get<Options>(result).max_output_memory == 2u << 20);
 }
 
-TEST_CASE("--egd-socket: none by default, a path, 'none', and never --socket's path", "[server][options][egd]") {
+TEST_CASE("egd-socket: none by default, a path, 'none', and never --socket's path", "[server][options][egd]") {
   CHECK(parsed({}).egd_socket_path.empty());
   CHECK(parsed({"--egd-socket", "/run/rngpool/egd.sock"}).egd_socket_path == "/run/rngpool/egd.sock");
   CHECK(parsed({"--egd-socket=none"}).egd_socket_path.empty());
