@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
@@ -86,10 +87,10 @@ TEST_CASE("a large reply's header is sent before its payload, a small reply in o
     at = std::find_if(begin, sends.end(), is_marker);
     std::vector<Send> request(begin, at);
     REQUIRE(!request.empty());
-    for (const auto& send : request)
-      CHECK(send.result >= 0);
-    const long total = std::accumulate(request.begin(), request.end(), 0L,
-                                       [](long sum, const Send& send) { return sum + send.result; });
+    // A send that found the socket full (-1, EAGAIN) is retried later.
+    const long total = std::accumulate(request.begin(), request.end(), 0L, [](long sum, const Send& send) {
+      return sum + std::max(send.result, 0L);
+    });
     CHECK(total == static_cast<long>(protocol::kHeaderSize + count));
     if (count < 16 * 1024) {
       CHECK(request.size() == 1);
