@@ -56,15 +56,22 @@ int exec_child(char* const* argv, char* const* envp, const std::vector<std::pair
   return errno;
 }
 
+// Whether the environment entry `variable` sets the name `entry` (KEY=VALUE) sets.
+bool same_name(std::string_view variable, std::string_view entry) {
+  const auto end = entry.find('=');
+  return end != std::string_view::npos && variable.starts_with(entry.substr(0, end + 1));
+}
+
 }  // namespace
 
 std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string_view variable{*entry};
-    bool systemd = false;
-    for (auto name : kSystemdVariables) systemd = systemd || variable.starts_with(name);
-    if (!systemd) env.emplace_back(variable);
+    bool dropped = false;  // systemd's, or set again by `extra` (getenv() finds the first)
+    for (auto name : kSystemdVariables) dropped = dropped || variable.starts_with(name);
+    for (const auto& again : extra) dropped = dropped || same_name(variable, again);
+    if (!dropped) env.emplace_back(variable);
   }
   env.insert(env.end(), extra.begin(), extra.end());
   return env;

@@ -22,7 +22,8 @@
 namespace rngpool::test {
 
 // The test's environment without the variables that would make a child
-// believe systemd started it, plus `extra` (KEY=VALUE).
+// believe systemd started it, plus `extra` (KEY=VALUE), which replaces a
+// variable of the same name.
 std::vector<std::string> child_environment(const std::vector<std::string>& extra = {});
 
 // Exit status, or 128 + signal number, as a shell reports it.
