@@ -50,6 +50,7 @@ struct ConfigText {
   char* socket = nullptr;
   char* require_hwrng = nullptr;
   char* prediction_resistance = nullptr;
+  char* local_generator = nullptr;
 };
 
 bool read_config(const OSSL_DISPATCH* in, const OSSL_CORE_HANDLE* handle, ConfigText& text) {
@@ -62,26 +63,40 @@ bool read_config(const OSSL_DISPATCH* in, const OSSL_CORE_HANDLE* handle, Config
       OSSL_PARAM_construct_utf8_ptr("socket", &text.socket, 0),
       OSSL_PARAM_construct_utf8_ptr("require_hwrng", &text.require_hwrng, 0),
       OSSL_PARAM_construct_utf8_ptr("prediction_resistance", &text.prediction_resistance, 0),
+      OSSL_PARAM_construct_utf8_ptr("local_generator", &text.local_generator, 0),
       OSSL_PARAM_construct_end()};
   return get_params(handle, params) == 1;
 }
 
-// yes|no; anything else is a configuration error.
-bool parse_flag(ProviderContext& provider, const char* key, const char* value, unsigned flag) {
-  if (!value || std::strcmp(value, "no") == 0) return true;
-  if (std::strcmp(value, "yes") == 0) {
-    provider.flags |= flag;
+// yes|no (absent: `fallback`); anything else is a configuration error.
+bool parse_yes_no(ProviderContext& provider, const char* key, const char* value, bool fallback, bool& out) {
+  if (!value) {
+    out = fallback;
+    return true;
+  }
+  if (std::strcmp(value, "yes") == 0 || std::strcmp(value, "no") == 0) {
+    out = std::strcmp(value, "yes") == 0;
     return true;
   }
   provider.config_error = std::string(key) + " = \"" + value + "\": expected yes or no";
   return false;
 }
 
+// local_generator (default yes): librngpool's per-thread fast-key-erasure
+// generator, keyed by the daemon (README › The local generator).  `no` sends
+// every draw to the daemon, for an operator who wants each byte to be one the
+// daemon served and counted, at a daemon round trip per call.
 void configure(ProviderContext& provider, const ConfigText& text) {
   if (text.socket) provider.socket = text.socket;
-  (void)(parse_flag(provider, "require_hwrng", text.require_hwrng, RNGPOOL_REQUIRE_HWRNG) &&
-         parse_flag(provider, "prediction_resistance", text.prediction_resistance,
-                    RNGPOOL_PREDICTION_RESISTANCE));
+  bool require_hwrng = false, prediction_resistance = false, local_generator = true;
+  if (!parse_yes_no(provider, "require_hwrng", text.require_hwrng, false, require_hwrng) ||
+      !parse_yes_no(provider, "prediction_resistance", text.prediction_resistance, false, prediction_resistance) ||
+      !parse_yes_no(provider, "local_generator", text.local_generator, true, local_generator)) {
+    return;
+  }
+  if (require_hwrng) provider.flags |= RNGPOOL_REQUIRE_HWRNG;
+  if (prediction_resistance) provider.flags |= RNGPOOL_PREDICTION_RESISTANCE;
+  if (!local_generator) provider.flags |= RNGPOOL_NO_LOCAL_GENERATOR;
 }
 
 void take_error_upcalls(ProviderContext& provider, const OSSL_DISPATCH* in) {

@@ -18,7 +18,7 @@ namespace rngpool::openssl {
 struct ProviderContext {
   const OSSL_CORE_HANDLE* handle = nullptr;
   std::string socket;  // "" = librngpool's default ($RNGPOOL_SOCKET, then the default path)
-  unsigned flags = 0;  // RNGPOOL_REQUIRE_HWRNG, RNGPOOL_PREDICTION_RESISTANCE
+  unsigned flags = 0;  // RNGPOOL_REQUIRE_HWRNG, RNGPOOL_PREDICTION_RESISTANCE, RNGPOOL_NO_LOCAL_GENERATOR
   std::string config_error;  // non-empty: every draw fails with it (fail closed)
   OSSL_FUNC_core_new_error_fn* new_error = nullptr;
   OSSL_FUNC_core_set_error_debug_fn* set_error_debug = nullptr;

@@ -124,6 +124,28 @@ TEST_CASE("openssl provider: openssl rand -provider rngpool draws 32 bytes and 6
   // librngpool's local generator (issue 11): each process keys it with one
   // 32-byte daemon request, not one request per byte it prints.
   CHECK(bytes_served(daemon.socket_path()) >= middle + 32);
+
+  // Without it, every byte printed is one the daemon served.
+  const std::uint64_t last = bytes_served(daemon.socket_path());
+  const CommandResult direct = run_command("RNGPOOL_LOCAL_GENERATOR=0 " + base + "65536 | wc -c");
+  INFO(direct.err);
+  REQUIRE(direct.exit_code == 0);
+  CHECK(std::stoul(direct.out) == 65536);
+  CHECK(bytes_served(daemon.socket_path()) >= last + 65536);
+}
+
+TEST_CASE("openssl provider: local_generator = no sends every draw to the daemon", "[openssl]") {
+  TestDaemon daemon;
+  for (const std::string& random_keys : {kCtrDrbg, kByName}) {
+    INFO(random_keys);
+    const fs::path config = write_config(daemon.dir(), daemon.socket_path(), random_keys, "local_generator = no\n");
+    const std::uint64_t before = bytes_served(daemon.socket_path());
+    const CommandResult rand = with_config(config, "openssl rand 65536 | wc -c");
+    INFO(rand.err);
+    REQUIRE(rand.exit_code == 0);
+    CHECK(std::stoul(rand.out) == 65536);
+    CHECK(bytes_served(daemon.socket_path()) >= before + 65536);
+  }
 }
 
 TEST_CASE("openssl provider: with OPENSSL_CONF alone, openssl rand and genpkey draw from the daemon", "[openssl]") {
@@ -268,6 +290,13 @@ TEST_CASE("openssl provider: a provider config value that is not yes or no makes
   CHECK(rand.exit_code != 0);
   CHECK(hex_digits(rand.out) == 0);
   CHECK(rand.err.find("require_hwrng = \"maybe\": expected yes or no") != std::string::npos);
+
+  const fs::path local = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, "local_generator = 0\n");
+  const CommandResult other = with_config(local, "openssl rand -hex 32");
+  INFO(other.out << other.err);
+  CHECK(other.exit_code != 0);
+  CHECK(hex_digits(other.out) == 0);
+  CHECK(other.err.find("local_generator = \"0\": expected yes or no") != std::string::npos);
 }
 
 namespace {
