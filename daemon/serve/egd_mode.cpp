@@ -5,7 +5,7 @@
 #include <string>
 #include <variant>
 
-#include "core/secure_memory.hpp"
+#include "generator/secure_memory.hpp"
 #include "runtime/log.hpp"
 #include "serve/egd_decoder.hpp"
 
