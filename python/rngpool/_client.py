@@ -314,7 +314,7 @@ class SystemRandom(_random.Random):
 
     def random(self) -> float:
         """Get the next random number in the range 0.0 <= X < 1.0."""
-        client = self._client or default_client()
+        client = self._client or _default or default_client()  # no call once made
         return (int.from_bytes(client._bytes(7), "big") >> 3) * _RECIP_BPF
 
     def getrandbits(self, k: int) -> int:
@@ -336,7 +336,7 @@ class SystemRandom(_random.Random):
         if n <= 0:
             raise ValueError("rngpool: _randbelow needs a positive bound")
         if k <= 64:
-            return (self._client or default_client())._randbelow64(n)
+            return (self._client or _default or default_client())._randbelow64(n)
         r = self.getrandbits(k)
         while r >= n:
             r = self.getrandbits(k)
