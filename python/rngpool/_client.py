@@ -38,6 +38,7 @@ DEFAULT_ENTROPY = 32  # as the standard secrets module
 _RECIP_BPF = 2.0 ** -53  # random.RECIP_BPF
 _E_BUFFER = -201
 _INTEGER = re.compile(r"-?[0-9]+")
+_CLOSED = "rngpool.Client: the client is closed"
 _MAX_SSIZE = 2**63 - 1  # PY_SSIZE_T_MAX on the 64-bit targets librngpool builds for
 
 # Bound once: a module global is found faster than an attribute.
@@ -149,7 +150,7 @@ class Client:
 
     def _live(self) -> Any:
         if not self._handle:
-            raise ValueError("rngpool.Client: the client is closed")
+            raise ValueError(_CLOSED)
         return self._handle
 
     # ---- the two primitives ----
@@ -174,21 +175,20 @@ class Client:
         return out
 
     def _bytes_edge(self, count: int) -> bytes:
-        """_bytes' uncommon cases, in os.urandom's order of checks."""
+        """_bytes' uncommon cases: os.urandom's exceptions, a closed client's before a size's."""
         if count < 0:
             raise ValueError("negative argument not allowed")
         if count == 0:
             return b""
-        if count > _MAX_SSIZE:
-            raise OverflowError("Python int too large to convert to C ssize_t")
-        self._live()  # raises: the client is closed
-        raise AssertionError("unreachable")
+        if self._arg is None:
+            raise ValueError(_CLOSED)
+        raise OverflowError("Python int too large to convert to C ssize_t")
 
     def _randbelow64(self, n: int) -> int:
         """A uniform int in [0, n) for 0 < n < 2**64 (checked by the caller), drawn by the library."""
         handle = self._arg
         if handle is None:
-            self._live()  # raises: the client is closed
+            raise ValueError(_CLOSED)
         out = _c_uint64()
         code = unprototyped_randbelow(handle, _c_uint64(n), _byref(out))
         if code:

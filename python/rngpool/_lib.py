@@ -3,7 +3,9 @@
 There is one client implementation, in C++: Python reaches it through the C
 API with ctypes, so it gets the same protocol code, fork handling and errors
 as C and C++ programs.  Every prototype is declared here, once, so a wrong
-argument type fails in ctypes instead of corrupting memory.
+argument type fails in ctypes instead of corrupting memory; the two calls
+made per random value also have unprototyped twins, for speed (see "the hot
+path" below), whose one caller passes exact ctypes types.
 """
 
 from __future__ import annotations
