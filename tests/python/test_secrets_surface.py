@@ -67,9 +67,24 @@ def test_tokens_have_the_standard_lengths(name):
 
 
 @pytest.mark.parametrize("name", ["token_bytes", "token_hex", "token_urlsafe"])
-@pytest.mark.parametrize("bad", [-1, -100, 1.5, "8", b"8", [], 2.0])
+@pytest.mark.parametrize("bad", [-1, -100, 1.5, "8", b"8", [], 2.0, 2**63 - 1, 2**63, 2**64 + 1, 2**70])
 def test_tokens_reject_what_the_standard_rejects(name, bad):
     assert same(name, bad)[0] == "raises"
+
+
+def test_each_token_is_a_fresh_object_that_stays_as_returned():
+    # The bytes are written into the object returned (no scratch copy): so no two calls may
+    # share one, a later call never changes an earlier result, and the interpreter's cached
+    # one-byte objects are never written.
+    held = [ours.token_bytes(n) for n in (1, 1, 2, 7, 32, 32, 64, 65, 1000) for _ in range(50)]
+    copies = [bytes(bytearray(token)) for token in held]
+    assert len({id(token) for token in held}) == len(held)
+    for n in (1, 2, 7, 32, 64, 65, 1000):
+        for _ in range(50):
+            ours.token_bytes(n)
+            rngpool.SystemRandom().random()
+    assert held == copies
+    assert all(bytes([i])[0] == i and b"%c" % i == bytes([i]) for i in range(256))
 
 
 def test_token_alphabets():
