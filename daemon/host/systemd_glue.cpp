@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <string_view>
 #include <cstdlib>
 #include <ctime>
 
@@ -22,19 +23,54 @@ using namespace std::chrono_literals;
 // start later believes the socket is its own.
 // ---------------------------------------------------------------------------
 
-int systemd_listen_fd() {
-  int count = sd_listen_fds(1);
-  if (count < 0)
-    throw StartupError("sd_listen_fds failed: " + errno_text(-count));
-  if (count == 0)
-    return -1;
-  if (count > 1)
-    throw StartupError("systemd passed " + std::to_string(count) + " sockets; rngpoold takes exactly one");
-  int fd = SD_LISTEN_FDS_START;
+namespace {
+
+// The socket named "metrics" (FileDescriptorName= in rngpoold-metrics.socket)
+// is the HTTP listener; any other is the Unix socket, and there is one.
+void take_named(SystemdSockets& sockets, int fd, std::string_view name) {
+  if (name == "metrics") {
+    if (sockets.metrics >= 0)
+      throw StartupError("systemd passed two sockets named metrics; rngpoold takes one");
+    if (sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0) <= 0)
+      throw StartupError("the socket systemd passed as metrics is not a listening TCP socket");
+    sockets.metrics = fd;
+    return;
+  }
+  if (sockets.main >= 0)
+    throw StartupError("systemd passed more than one socket besides metrics; rngpoold takes exactly one");
   if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
     throw StartupError("the socket systemd passed is not a listening Unix stream socket");
-  return fd;
+  sockets.main = fd;
 }
+
+SystemdSockets collect_sockets() {
+  char** names = nullptr;
+  const int count = sd_listen_fds_with_names(1, &names);
+  if (count < 0)
+    throw StartupError("sd_listen_fds failed: " + errno_text(-count));
+  SystemdSockets sockets;
+  struct Names {
+    char** names;
+    int count;
+    ~Names() {
+      for (int i = 0; names && i < count; ++i)
+        std::free(names[i]);
+      std::free(names);
+    }
+  } owned{names, count};
+  for (int i = 0; i < count; ++i)
+    take_named(sockets, SD_LISTEN_FDS_START + i, names && names[i] ? names[i] : "");
+  return sockets;
+}
+
+}  // namespace
+
+const SystemdSockets& systemd_sockets() {
+  static const SystemdSockets sockets = collect_sockets();
+  return sockets;
+}
+
+int systemd_listen_fd() { return systemd_sockets().main; }
 
 // ---------------------------------------------------------------------------
 // sd_notify

@@ -20,8 +20,16 @@
 
 namespace rngpool::server {
 
-// The listening socket passed by systemd (sd_listen_fds), or -1.  Throws
-// StartupError when what was passed is not one listening Unix stream socket.
+// The listening sockets passed by systemd (sd_listen_fds_with_names), read
+// once: the Unix socket and, from rngpoold-metrics.socket, the one named
+// "metrics" (a listening TCP socket); -1 when not passed.  Throws
+// StartupError when what was passed is anything else.
+struct SystemdSockets {
+  int main = -1;
+  int metrics = -1;
+};
+const SystemdSockets& systemd_sockets();
+// systemd_sockets().main.
 int systemd_listen_fd();
 
 class SystemdGlue {

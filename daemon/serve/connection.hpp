@@ -166,6 +166,10 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   bool allowed_ = true;
   std::optional<uid_t> peer_uid_;  // SO_PEERCRED, when it could be read
   std::unique_ptr<Session> session_;
+  Frontend frontend_ = Frontend::binary;  // what the metrics count this connection's requests under
+  std::uint64_t random_bytes_ = 0;        // served on this connection: a request's size is the difference
+  std::uint64_t random_bytes_at_request_ = 0;
+  SteadyClock::time_point request_time_{};  // when its last request was read
   Input pending_;            // read, not yet decoded: what the coroutine takes over
   Answered outcome_ = Answered::yes;  // where the fast path stopped
   std::size_t sent_ = 0;     // of out()

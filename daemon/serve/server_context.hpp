@@ -5,12 +5,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "serve/access_policy.hpp"
 #include "runtime/asio.hpp"
 #include "serve/client_poller.hpp"
 #include "entropy/entropy_service.hpp"
 #include "serve/output_buffer.hpp"
+#include "serve/request_stats.hpp"
 
 namespace rngpool::server {
 
@@ -30,6 +33,7 @@ struct ServerStats {
   std::uint64_t requests_served = 0;   // GET_RANDOM, HEX, BASE64 answered OK (PROTOCOL.md §5.2)
   std::uint64_t requests_refused = 0;  // any request answered with an error
   std::uint64_t bytes_served = 0;         // random bytes handed out
+  RequestStats requests;                  // the same, split for the metrics
 };
 
 struct ServerContext {
@@ -39,6 +43,9 @@ struct ServerContext {
   ClientPoller& poller;
   ServerLimits limits;
   AccessPolicy access;
+  // The METRICS text command's body (metrics/, wired by main): serve/ does
+  // not know how metrics are rendered.  Empty: METRICS is not available.
+  std::function<std::string()> metrics_text;
 };
 
 }  // namespace rngpool::server
