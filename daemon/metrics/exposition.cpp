@@ -197,7 +197,8 @@ void http(Writer& w, const HttpStats& h) {
   w.single("rngpool_metrics_http_connections_accepted_total", "counter",
            "Connections the metrics listener accepted.", h.connections_accepted);
   w.single("rngpool_metrics_http_connections_refused_total", "counter",
-           "Connections the metrics listener closed at once: its connection limit was reached.",
+           "Connections the metrics listener closed at its connection limit: the oldest one without a whole "
+           "request, or a newcomer.",
            h.connections_refused);
   w.single("rngpool_metrics_http_requests_rejected_total", "counter",
            "HTTP requests refused as malformed, too large or too slow.", h.requests_rejected);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <future>
+#include <list>
 #include <string_view>
 
 #include "metrics/exposition.hpp"
@@ -62,7 +63,13 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{io};
   SnapshotSource source;
   HttpLimits limits;
-  std::size_t open = 0;
+  // Open connections, oldest first; `waiting` while a request is still
+  // being read (or, on keep-alive, not yet begun).
+  struct Session {
+    beast::tcp_stream stream;
+    bool waiting = true;
+  };
+  std::list<Session*> sessions;
   std::optional<Snapshot> last;  // reused for kSnapshotReuse
   SteadyClock::time_point last_time{};
   std::atomic<std::uint64_t> requests{0}, accepted{0}, refused{0}, rejected{0};
@@ -127,40 +134,71 @@ struct HttpServer::Impl {
   // One connection: requests in turn (keep-alive), each read whole within
   // the timeout, until the client closes or a request is refused.
   asio::awaitable<void> session(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+    Session self{beast::tcp_stream(std::move(socket))};
+    const auto entry = sessions.insert(sessions.end(), &self);
+    struct Leave {
+      std::list<Session*>& sessions;
+      std::list<Session*>::iterator entry;
+      ~Leave() { sessions.erase(entry); }
+    } leave{sessions, entry};
+    co_await serve(self);
+    error_code ignored;
+    self.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> serve(Session& self) {
+    beast::tcp_stream& stream = self.stream;
     beast::flat_buffer buffer(limits.max_header_bytes);
     for (;;) {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
       parser.body_limit(0);
       stream.expires_after(limits.request_timeout);
+      self.waiting = true;
       error_code ec;
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::end_of_stream)
-        break;
+      self.waiting = false;
+      if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted)
+        co_return;  // closed by the client, or to make room (below)
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         co_await reject(stream, http::status::request_header_fields_too_large, "request header too large\n");
-        break;
+        co_return;
       }
       if (ec) {  // timed out (slowloris), reset, or malformed
         ++rejected;
         if (ec != beast::error::timeout && ec != asio::error::connection_reset)
           co_await reject(stream, http::status::bad_request, "bad request\n");
-        break;
+        co_return;
       }
       const Request& request = parser.get();
       if (too_many_fields(request)) {
         co_await reject(stream, http::status::request_header_fields_too_large, "too many header fields\n");
-        break;
+        co_return;
       }
       Response response = answer(request);
       ++requests;
       co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !response.keep_alive())
-        break;
+        co_return;
     }
-    error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // At the limit, the connection that has waited longest without a whole
+  // request makes room: a scraper sends its request at once and is served,
+  // however many connections a slowloris holds open.  When every one is
+  // busy answering, the newcomer is the one closed.
+  bool make_room() {
+    if (sessions.size() < limits.max_connections)
+      return true;
+    ++refused;
+    for (Session* oldest : sessions) {
+      if (oldest->waiting) {
+        oldest->waiting = false;
+        oldest->stream.socket().close();
+        return true;
+      }
+    }
+    return false;
   }
 
   asio::awaitable<void> accept_loop() {
@@ -174,13 +212,10 @@ struct HttpServer::Impl {
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      if (open >= limits.max_connections) {
-        ++refused;
+      if (!make_room())
         continue;  // the socket closes as it goes out of scope
-      }
       ++accepted;
-      ++open;
-      asio::co_spawn(io, session(std::move(socket)), [this](std::exception_ptr) { --open; });
+      asio::co_spawn(io, session(std::move(socket)), asio::detached);
     }
   }
 };

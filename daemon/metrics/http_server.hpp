@@ -15,7 +15,8 @@
 // section (request line included) is at most kMaxHeaderBytes and
 // kMaxHeaderFields fields, bodies are refused, a request must arrive whole
 // within kRequestTimeout (slowloris), at most kMaxConnections are open at
-// once (more are closed at accept, counted), and only GET /metrics and
+// once (a newcomer displaces the oldest one still without a whole request,
+// counted), and only GET /metrics and
 // GET / (a page with a link) are served: 404 for other paths, 405 for other
 // methods, 431 for oversized headers, 400 for the rest.
 #pragma once

@@ -25,7 +25,7 @@ namespace rngpool::server::metrics {
 struct HttpStats {
   std::uint64_t requests = 0;               // answered, any status
   std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_refused = 0;    // over its own connection limit
+  std::uint64_t connections_refused = 0;    // closed at its own connection limit
   std::uint64_t requests_rejected = 0;      // malformed, too large, too slow: closed with 4xx or nothing
 };
 
