@@ -201,3 +201,36 @@ TEST_CASE("METRICS without --metrics-listen serves the same body minus the liste
   CHECK(text.ends_with("\n\n"));
   CHECK_THAT(daemon.log(), !Catch::Contains("metrics at"));
 }
+
+TEST_CASE("Under socket activation the socket named metrics serves /metrics", "[metrics][systemd]") {
+  const std::uint16_t port = free_tcp_port();
+  TestDaemon daemon({.hwrng = HwrngFeed::none,
+                     .args = {"--metrics-listen", "127.0.0.1:1"},  // ignored: systemd's socket wins
+                     .socket_activated = true,
+                     .activation_args = {"--listen=127.0.0.1:" + std::to_string(port), "--fdname=rngpool:metrics"}});
+  const HttpReply reply = http_get(port, "/metrics");
+  INFO(daemon.log());
+  CHECK(reply.status == 200);
+  CHECK_THAT(reply.body, Catch::Contains("rngpool_build_info{"));
+  CHECK_THAT(daemon.log(), Catch::Contains("(the socket systemd passed; --metrics-listen ignored)"));
+}
+
+TEST_CASE("A metrics socket that is not TCP stops the daemon at start", "[metrics][systemd]") {
+  TempDir dir{"rngpool-badfd"};
+  const std::string other = (dir.path() / "other.sock").native();
+  TestDaemon daemon({.hwrng = HwrngFeed::none, .wait_ready = false, .socket_activated = true,
+                     .activation_args = {"--listen=" + other, "--fdname=rngpool:metrics"}});
+  // The daemon is exec()ed on the first connection, once the socket is there.
+  REQUIRE(eventually([&] {
+    try {
+      TestConnection poke(daemon.socket_path());
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  const auto status = daemon.wait_exit(std::chrono::seconds(10));
+  INFO(daemon.log());
+  CHECK(status == 1);
+  CHECK_THAT(daemon.log(), Catch::Contains("the socket systemd passed as metrics is not a listening TCP socket"));
+}

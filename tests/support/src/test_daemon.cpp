@@ -44,6 +44,7 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
   std::vector<std::string> argv = config.wrapper;
   if (config.socket_activated) {
     argv.insert(argv.end(), {"systemd-socket-activate", "--listen=" + socket_path});
+    argv.insert(argv.end(), config.activation_args.begin(), config.activation_args.end());
     // systemd-socket-activate hands the program a fresh environment.
     for (const auto& entry : config.env) argv.push_back("--setenv=" + entry);
     argv.push_back(daemon);
