@@ -4,7 +4,10 @@
 // output and the shipped alert rules.
 #include "metrics_support.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <memory>
@@ -233,4 +236,24 @@ TEST_CASE("A metrics socket that is not TCP stops the daemon at start", "[metric
   INFO(daemon.log());
   CHECK(status == 1);
   CHECK_THAT(daemon.log(), Catch::Contains("the socket systemd passed as metrics is not a listening TCP socket"));
+}
+
+TEST_CASE("A --metrics-listen port in use stops the daemon at start, naming it", "[metrics]") {
+  // Held by us, listening: the daemon's bind must fail (no SO_REUSEPORT).
+  Fd held(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(held);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(held.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(held.get(), 1) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(held.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const std::string where = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  TestDaemon daemon({.hwrng = HwrngFeed::none, .args = {"--metrics-listen", where}, .wait_ready = false});
+  const auto status = daemon.wait_exit(std::chrono::seconds(10));
+  INFO(daemon.log());
+  CHECK(status == 1);
+  CHECK_THAT(daemon.log(), Catch::Contains("--metrics-listen " + where + ": Address already in use"));
 }
