@@ -26,6 +26,9 @@ namespace {
 
 constexpr auto kSnapshotWait = 1000ms;
 constexpr auto kSnapshotReuse = 10ms;
+// A connection younger than this is never displaced: a scraper's request,
+// already sent, is read within it even when a flood is being accepted.
+constexpr auto kDisplaceAfter = 100ms;
 
 using Request = http::request<http::empty_body>;
 using Response = http::response<http::string_body>;
@@ -59,8 +62,6 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 // ---------------------------------------------------------------------------
 
 struct HttpServer::Impl {
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
   SnapshotSource source;
   HttpLimits limits;
   // Open connections, oldest first; `waiting` while a request is still
@@ -68,11 +69,16 @@ struct HttpServer::Impl {
   struct Session {
     beast::tcp_stream stream;
     bool waiting = true;
+    SteadyClock::time_point since = SteadyClock::now();  // waiting since
   };
   std::list<Session*> sessions;
   std::optional<Snapshot> last;  // reused for kSnapshotReuse
   SteadyClock::time_point last_time{};
   std::atomic<std::uint64_t> requests{0}, accepted{0}, refused{0}, rejected{0};
+  // Last, so destroyed first: the coroutine frames io_context's destructor
+  // destroys still take themselves off `sessions`.
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
 
   HttpStats stats() const {
     return {requests.load(std::memory_order_relaxed), accepted.load(std::memory_order_relaxed),
@@ -155,6 +161,7 @@ struct HttpServer::Impl {
       parser.body_limit(0);
       stream.expires_after(limits.request_timeout);
       self.waiting = true;
+      self.since = SteadyClock::now();
       error_code ec;
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       self.waiting = false;
@@ -183,16 +190,18 @@ struct HttpServer::Impl {
     }
   }
 
-  // At the limit, the connection that has waited longest without a whole
-  // request makes room: a scraper sends its request at once and is served,
-  // however many connections a slowloris holds open.  When every one is
-  // busy answering, the newcomer is the one closed.
+  // At the limit, the oldest connection that has waited kDisplaceAfter or
+  // more without a whole request makes room: a scraper sends its request
+  // at once and is served, however many connections a slowloris holds
+  // open.  When there is none (every one answering, or all just accepted in
+  // a flood), the newcomer is the one closed.
   bool make_room() {
     if (sessions.size() < limits.max_connections)
       return true;
     ++refused;
+    const auto now = SteadyClock::now();
     for (Session* oldest : sessions) {
-      if (oldest->waiting) {
+      if (oldest->waiting && now - oldest->since >= kDisplaceAfter) {
         oldest->waiting = false;
         oldest->stream.socket().close();
         return true;

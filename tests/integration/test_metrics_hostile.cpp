@@ -47,11 +47,13 @@ void send_text(int fd, std::string_view text) {
   REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
 }
 
-// Per-request latency of `n` sequential 32-byte GET_RANDOMs, in microseconds.
-std::vector<double> latencies(const TestDaemon& daemon, int n) {
+// Per-request latency of sequential 32-byte GET_RANDOMs, in microseconds:
+// at least `n` of them, for at least `at_least`.
+std::vector<double> latencies(const TestDaemon& daemon, int n, std::chrono::milliseconds at_least = 0ms) {
   TestConnection connection(daemon.socket_path());
   std::vector<double> out;
-  for (int i = 0; i < n; ++i) {
+  const auto until = Clock::now() + at_least;
+  for (int i = 0; i < n || Clock::now() < until; ++i) {
     const auto start = Clock::now();
     REQUIRE(get_random(connection, 32).payload.size() == 32);
     out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
@@ -126,6 +128,7 @@ TEST_CASE("Metrics HTTP: at its connection limit the oldest idle connection make
       return metric_sum(parse_exposition(text), "rngpool_metrics_http_connections_accepted_total") == static_cast<double>(i + 1);
     }));
   }
+  std::this_thread::sleep_for(150ms);  // past the listener's 100 ms before a connection may be displaced
   const HttpReply scrape = http_get(m.port, "/metrics", 2s);
   CHECK(scrape.status == 200);
   CHECK(closed_within(held.front().get(), 2s));
@@ -166,7 +169,8 @@ TEST_CASE("Metrics HTTP: 1000 connections, slowloris and a scrape loop leave mem
       }
     }
   });
-  const double attacked = p99(latencies(m.daemon, 3000));
+  // Long enough for the flood to be accepted and the scraper to get turns.
+  const double attacked = p99(latencies(m.daemon, 3000, 3s));
   const std::uint64_t rss_during = rss_kib(m.daemon.pid());
   stop = true;
   slowloris.join();
@@ -176,9 +180,15 @@ TEST_CASE("Metrics HTTP: 1000 connections, slowloris and a scrape loop leave mem
                           << " KiB before, " << rss_during << " KiB during; " << scrapes << " scrapes served");
   WARN("random-byte p99 " << baseline << " us before, " << attacked << " us under attack; RSS " << rss_before
                           << " KiB -> " << rss_during << " KiB; " << scrapes << " scrapes served");
+  CHECK(scrapes > 0);
+  if (kSanitized) {
+    // Shadow memory, the quarantine and instrumented code: neither bound
+    // means anything in this build (sanitizer.hpp).
+    WARN("sanitizer build: the RSS and p99 bounds are judged in the normal build only");
+    return;
+  }
   // Bounded memory: 16 connections' buffers and the HTTP thread, not 1000 of anything.
   CHECK(rss_during <= rss_before + 8 * 1024);
   // issue 5's bound for a 32-byte request (p99 <= 2 ms) holds under attack.
   CHECK(attacked <= 2000.0);
-  CHECK(scrapes > 0);
 }
