@@ -10,6 +10,8 @@
 // thread at most one copy per that interval.  When the io thread does not
 // answer within kSnapshotWait (it is stopping, or wedged -- the watchdog's
 // business), the scrape gets 503 rather than a stale or a blocked reply.
+// The thread runs at nice 10, so where it and the io thread compete for a
+// CPU (a scrape flood on a small machine) the io thread wins.
 //
 // Hostile input is bounded like on the Unix socket: a request's header
 // section (request line included) is at most kMaxHeaderBytes and
