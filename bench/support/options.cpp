@@ -22,7 +22,7 @@ prints one markdown table per section.
   --daemon PATH       rngpoold binary (default: the one this build made)
   --reps N            repetitions per figure (default 5; medians are reported)
   --load-threads N    load generator threads (default 1)
-  --sections LIST     comma-separated subset of startup,small,bulk,fairness,footprint
+  --sections LIST     comma-separated subset of startup,small,bulk,fairness,footprint,scrape
   --verbose           print every sample to stderr
 )";
 
@@ -73,7 +73,7 @@ Options parse_options(int argc, char** argv)
       std::string section;
       while (std::getline(list, section, ',')) {
         if (section != "startup" && section != "small" && section != "bulk" && section != "fairness" &&
-            section != "footprint") {
+            section != "footprint" && section != "scrape") {
           usage("unknown section " + section);
         }
         options.sections.insert(section);

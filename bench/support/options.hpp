@@ -29,7 +29,7 @@ struct Options {
   double idle_seconds = 3.0;      // idle CPU window
   int idle_connections = 1024;
   std::size_t hwrng_rate = 16 * 1024;  // bytes/s the FIFO hwrng trickles, as a virtio-rng
-  std::set<std::string> sections{"startup", "small", "bulk", "fairness", "footprint"};
+  std::set<std::string> sections{"startup", "small", "bulk", "fairness", "footprint", "scrape"};
   // Internal: run as the bare server on this socket (NOTIFY_SOCKET from env).
   std::optional<std::string> bare_server;
 };

@@ -16,8 +16,8 @@ namespace rngpool::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kCommands{
-    "bytes", "hex", "base64", "urlsafe", "int", "password", "passphrase", "status", "health", "ping"};
+constexpr std::array<std::string_view, 11> kCommands{
+    "bytes", "hex", "base64", "urlsafe", "int", "password", "passphrase", "status", "health", "ping", "watch"};
 
 bool takes_count(std::string_view command) {
   return command == "bytes" || command == "hex" || command == "base64" || command == "urlsafe" ||
@@ -161,6 +161,8 @@ Commands:
   status           the daemon's status report (key: value lines)
   health           the daemon's verdict: OK, DEGRADED <reason> or FAILED <reason>
   ping             check the daemon answers, and how fast
+  watch            a live view of health, rates and counters, refreshed each second
+                   (q or Ctrl-C quits; one line per second when not on a terminal)
 
 Options:
   --socket PATH    the daemon's socket (default $RNGPOOL_SOCKET, else /run/rngpool/rngpool.sock)

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include "output.hpp"
+#include "watch.hpp"
 
 #include "rngpool/protocol/encoding.hpp"
 
@@ -107,12 +108,15 @@ int ping(const Client& client, const Invocation&) {
   return kExitOk;
 }
 
+int watch_command(const Client& client, const Invocation&) { return watch(client); }
+
 using Command = int (*)(const Client&, const Invocation&);
 
 const std::map<std::string, Command, std::less<>> kCommands{
     {"bytes", bytes},       {"hex", hex},           {"base64", base64}, {"urlsafe", urlsafe},
     {"int", integer},       {"password", password}, {"passphrase", passphrase},
-    {"status", status},     {"health", health},     {"ping", ping}};
+    {"status", status},     {"health", health},     {"ping", ping},
+    {"watch", watch_command}};
 
 }  // namespace
 

@@ -249,13 +249,16 @@ void HealthMonitor::source_reopened() {
   permanent_ = permanent_level();
 }
 
-bool HealthMonitor::fails_at(Level& level, std::uint64_t& level_failures, std::uint8_t sample) {
+bool HealthMonitor::fails_at(Level& level, std::uint64_t& level_failures, TestFailures& by_test,
+                             std::uint8_t sample) {
   if (level.rct.feed(sample)) {
     ++counters_.rct_failures;
+    ++by_test.rct;
     ++level_failures;
   }
   if (level.apt.feed(sample)) {
     ++counters_.apt_failures;
+    ++by_test.apt;
     ++level_failures;
   }
   return level.rct.failing() || level.apt.failing();
@@ -283,8 +286,8 @@ std::span<const std::uint8_t> HealthMonitor::test_block(std::span<const std::uin
   bool spoiled = false;
   for (std::size_t i = 0; i < block.size(); ++i) {
     ++counters_.bytes_tested;
-    const bool permanent = fails_at(permanent_, counters_.permanent_failures, block[i]);
-    const bool intermittent = fails_at(intermittent_, counters_.intermittent_failures, block[i]);
+    const bool permanent = fails_at(permanent_, counters_.permanent_failures, counters_.permanent_by_test, block[i]);
+    const bool intermittent = fails_at(intermittent_, counters_.intermittent_failures, counters_.intermittent_by_test, block[i]);
     if (permanent) {
       state_ = HwrngState::failed_permanent;
       return {};

@@ -96,6 +96,15 @@ HealthCutoffs compute_cutoffs(double entropy_per_byte);
 // rct_failures + apt_failures == intermittent_failures + permanent_failures.
 // A run long enough to reach the permanent cutoff has already counted one
 // intermittent failure on its way.
+//
+// The same failures by test at one level, so a monitor can tell a stuck
+// source (RCT) from a biased one (APT) per level: the four of them add up
+// to rct_failures + apt_failures.
+struct TestFailures {
+  std::uint64_t rct = 0;
+  std::uint64_t apt = 0;
+};
+
 struct HealthCounters {
   std::uint64_t bytes_tested = 0;
   std::uint64_t bytes_used = 0;  // returned as usable by test_block()
@@ -103,6 +112,8 @@ struct HealthCounters {
   std::uint64_t apt_failures = 0;  // both levels
   std::uint64_t intermittent_failures = 0;
   std::uint64_t permanent_failures = 0;
+  TestFailures intermittent_by_test;
+  TestFailures permanent_by_test;
 };
 
 // Both tests at both levels, plus the start-up gate.
@@ -138,7 +149,7 @@ class HealthMonitor {
   };
   Level intermittent_level() const;
   Level permanent_level() const;
-  bool fails_at(Level& level, std::uint64_t& level_failures, std::uint8_t sample);
+  bool fails_at(Level& level, std::uint64_t& level_failures, TestFailures& by_test, std::uint8_t sample);
   void restart_startup();
   bool completes_startup();
 

@@ -38,6 +38,7 @@ struct Pool::State {
   std::uint64_t bytes_since_reseed = 0;
   bool seeded = false;
   bool hwrng_in_key = false;
+  std::optional<Clock::time_point> last_hwrng_reseed;
 
   std::span<std::uint8_t, kKeySize> fresh() { return scratch.bytes().subspan<kFreshOffset, kKeySize>(); }
   std::span<std::uint8_t, kBlake2b256Size> digest() {
@@ -71,6 +72,12 @@ bool Pool::hwrng_in_key() const { return state_->hwrng_in_key; }
 void Pool::add_auxiliary(std::span<const std::uint8_t> bytes) { state_->auxiliary.absorb(bytes); }
 
 std::size_t Pool::auxiliary_pending() const { return state_->auxiliary.pending(); }
+
+std::optional<Clock::time_point> Pool::last_reseed() const {
+  return state_->seeded ? std::optional(state_->last_reseed) : std::nullopt;
+}
+
+std::optional<Clock::time_point> Pool::last_hwrng_reseed() const { return state_->last_hwrng_reseed; }
 
 // ---------------------------------------------------------------------------
 // Reseeding
@@ -135,6 +142,8 @@ void Pool::reseed(Clock::time_point now) {
   s.hwrng_in_key = s.hwrng_in_key || has_hwrng;
   s.seeded = true;
   s.last_reseed = now;
+  if (has_hwrng)
+    s.last_hwrng_reseed = now;
   s.bytes_since_reseed = 0;
 }
 

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <span>
 
@@ -88,6 +89,10 @@ class Pool {
   // Some reseed so far has mixed in hwrng bytes; the key chains forward, so
   // that input stays in every later key.
   bool hwrng_in_key() const;
+  // When the last reseed happened, and the last one that mixed in hwrng
+  // bytes; nullopt before the first (monitoring: how fresh the key is).
+  std::optional<Clock::time_point> last_reseed() const;
+  std::optional<Clock::time_point> last_hwrng_reseed() const;
 
   // Fills `out` (at most kMaxGenerate bytes; throws std::length_error above)
   // with fresh output.  Reseeds first when due.  Throws std::logic_error

@@ -20,6 +20,8 @@
 #include "host/process.hpp"
 #include "host/reload.hpp"
 #include "host/systemd_glue.hpp"
+#include "metrics/exposition.hpp"
+#include "metrics/http_server.hpp"
 
 namespace rngpool::server {
 namespace {
@@ -58,10 +60,10 @@ using Listeners = std::vector<std::unique_ptr<Listener>>;
 
 Listeners open_listeners(asio::any_io_executor executor, const Options& options, ServerContext& context,
                          ConnectionSet& connections) {
-  const SystemdSockets passed = systemd_listen_fds();
+  const SystemdSockets& passed = systemd_sockets();
   Listeners listeners;
   listeners.push_back(std::make_unique<Listener>(
-      executor, ListenOn{Frontend::main, passed.main, options.socket_path, options.socket_mode, "--socket"}, context,
+      executor, ListenOn{Frontend::binary, passed.main, options.socket_path, options.socket_mode, "--socket"}, context,
       connections));
   if (passed.egd >= 0 || !options.egd_socket_path.empty())
     listeners.push_back(std::make_unique<Listener>(
@@ -75,6 +77,38 @@ std::string description(const Listeners& listeners) {
   if (listeners.size() > 1)
     text += " and EGD on " + listeners.back()->description();
   return text;
+}
+
+// ---------------------------------------------------------------------------
+// Metrics (issue 15)
+//
+// The HTTP listener runs on its own thread (metrics/http_server.hpp says
+// why) and is there only when asked for: a socket systemd passed as
+// "metrics", or --metrics-listen.  METRICS on the Unix socket renders the
+// same body on the io thread, its counters taken at that instant.
+// ---------------------------------------------------------------------------
+
+std::unique_ptr<metrics::HttpServer> metrics_server(const Options& options, asio::io_context& io,
+                                                    const ServerContext& context) {
+  metrics::HttpEndpoint endpoint;
+  const int passed = systemd_sockets().metrics;
+  if (passed >= 0)
+    endpoint.fd = passed;
+  else if (options.metrics_listen)
+    endpoint = {.address = options.metrics_listen->address, .port = options.metrics_listen->port};
+  else
+    return nullptr;
+  auto server = std::make_unique<metrics::HttpServer>(endpoint, metrics::snapshot_from(io, context));
+  log(LogLevel::info, "metrics at http://", server->description(), "/metrics",
+      passed >= 0 ? " (the socket systemd passed; --metrics-listen ignored)" : "");
+  return server;
+}
+
+std::string metrics_text(const ServerContext& context, const metrics::HttpServer* http) {
+  metrics::Snapshot snapshot = metrics::take_snapshot(context);
+  if (http)
+    snapshot.http = http->stats();
+  return metrics::render(snapshot);
 }
 
 // ---------------------------------------------------------------------------
@@ -196,10 +230,12 @@ int serve(const std::vector<std::string>& args, const Options& options) {
   ChunkPool chunks(io.get_executor());
   ClientPoller poller(io.get_executor());
   EntropyService entropy(io.get_executor(), entropy_config(options));
-  ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access};
+  ServerContext context{entropy, stats, chunks, poller, server_limits(options), options.access, {}};
   ConnectionSet connections(io.get_executor(), stats);
   Listeners listeners = open_listeners(io.get_executor(), options, context, connections);
   SystemdGlue systemd(io.get_executor(), context);
+  auto http = metrics_server(options, io, context);
+  context.metrics_text = [&context, server = http.get()] { return metrics_text(context, server); };
   entropy.on_change([&] { systemd.state_changed(); });
 
   Running running{args, options, context, entropy, systemd, connections};
@@ -215,6 +251,8 @@ int serve(const std::vector<std::string>& args, const Options& options) {
   entropy.start();
   for (auto& listener : listeners)
     listener->start();
+  if (http)
+    http->start();
   io.run();
   // The totals stay readable after the last STATUS, and by whoever reads
   // the journal when --allow-user/--allow-group keeps them from asking.

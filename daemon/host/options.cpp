@@ -2,6 +2,7 @@
 
 #include "entropy/entropy_service.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -133,6 +134,31 @@ std::string hwrng_in(std::string_view option, std::string_view text) {
   if (text.empty())
     refuse(option, "a path or 'none'", text);
   return text == "none" ? std::string() : std::string(text);
+}
+
+// PORT alone means loopback: the metrics reach the network only when the
+// operator names an address.  IPv6 literals go in brackets ("[::1]:PORT").
+MetricsListen metrics_listen_in(std::string_view option, std::string_view text) {
+  constexpr std::string_view accepted = "PORT, ADDR:PORT or [ADDR6]:PORT with an IP literal and a port in [0, 65535]";
+  MetricsListen listen;
+  std::string_view port = text;
+  if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    std::string_view address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    const bool bracketed = address.size() > 2 && address.front() == '[' && address.back() == ']';
+    if (bracketed)
+      address = address.substr(1, address.size() - 2);
+    listen.address = std::string(address);
+    in6_addr parsed{};
+    const int family = bracketed ? AF_INET6 : AF_INET;
+    if (::inet_pton(family, listen.address.c_str(), &parsed) != 1)
+      refuse(option, accepted, text);
+  }
+  const auto number = parse_integer(port);
+  if (!number || *number > 65535)
+    refuse(option, accepted, text);
+  listen.port = static_cast<std::uint16_t>(*number);
+  return listen;
 }
 
 LogLevel log_level_in(std::string_view option, std::string_view text) {
@@ -288,7 +314,11 @@ po::options_description service_options() {
      "for random bytes, STATUS and HEALTH; PING still answers.")
     ("allow-group", text()->value_name("GROUP[,GROUP...]"),
      "Groups whose members may ask, primary or supplementary, by name or numeric gid "
-     "(default none).");
+     "(default none).")
+    ("metrics-listen", text()->value_name("[ADDR:]PORT"),
+     "Serve Prometheus metrics at http://ADDR:PORT/metrics, port 0..65535 (default off; "
+     "ADDR defaults to 127.0.0.1; IPv6 as [ADDR]:PORT). Under systemd, "
+     "rngpoold-metrics.socket passes it instead.");
   return d;
 }
 
@@ -439,6 +469,9 @@ Options to_options(const po::variables_map& vm) {
   });
   take(vm, "allow-group", o.access.groups, [](std::string_view k, std::string_view v) {
     return ids_in(k, v, kGroups);
+  });
+  take(vm, "metrics-listen", o.metrics_listen, [](std::string_view k, std::string_view v) {
+    return std::optional(metrics_listen_in(k, v));
   });
   if (vm.count("require-hwrng"))
     o.require_hwrng = vm["require-hwrng"].as<bool>();

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,6 +22,13 @@
 namespace rngpool::server {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/rngpool/rngpoold.conf";
+
+// --metrics-listen: where GET /metrics is served (README.md › Monitoring).
+struct MetricsListen {
+  std::string address = "127.0.0.1";  // an IPv4 or IPv6 literal
+  std::uint16_t port = 0;              // 0: any free port (the log names it)
+  bool operator==(const MetricsListen&) const = default;
+};
 
 struct Options {
   std::string socket_path = "/run/rngpool/rngpool.sock";
@@ -40,6 +48,7 @@ struct Options {
   std::chrono::milliseconds idle_timeout{60'000};
   LogLevel log_level = LogLevel::info;
   AccessPolicy access;  // --allow-user, --allow-group: empty, everybody may ask
+  std::optional<MetricsListen> metrics_listen;  // off unless given
 };
 
 // What to do instead of running: print `message` (stdout when code is 0,

@@ -56,6 +56,16 @@ struct OctalText {
   }
 };
 
+// "off" or "ADDR:PORT", as --metrics-listen takes it.
+struct ListenText {
+  std::string operator()(const std::optional<MetricsListen>& listen) const {
+    if (!listen)
+      return "off";
+    const bool v6 = listen->address.find(':') != std::string::npos;
+    return (v6 ? "[" + listen->address + "]" : listen->address) + ":" + std::to_string(listen->port);
+  }
+};
+
 // ---------------------------------------------------------------------------
 // The settings
 //
@@ -107,6 +117,8 @@ const std::vector<Setting>& settings() {
       setting("hwrng-entropy", When::restart, member(&Options::hwrng_entropy)),
       setting("require-hwrng", When::restart, member(&Options::require_hwrng)),
       setting("hwrng-retry", When::restart, member(&Options::hwrng_retry)),
+      // The metrics listener is bound (or passed by systemd) at start.
+      setting("metrics-listen", When::restart, member(&Options::metrics_listen), ListenText{}),
   };
   return table;
 }

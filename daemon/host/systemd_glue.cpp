@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <string_view>
 #include <cstdlib>
 #include <ctime>
 #include <string_view>
@@ -22,7 +23,7 @@ using namespace std::chrono_literals;
 //
 // sd_listen_fds_with_names(1) also unsets LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES,
 // so nothing we might start later believes the sockets are its own.  Names
-// other than "egd" all mean the main socket: systemd names a socket after its
+// other than "egd" and "metrics" all mean the main socket: systemd names a socket after its
 // unit unless FileDescriptorName= says otherwise, and systemd-socket-activate
 // without --fdname passes "unknown"; a daemon started with one socket keeps
 // working whatever it is called.
@@ -31,6 +32,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::string_view kEgdName = "egd";
+constexpr std::string_view kMetricsName = "metrics";
 
 struct FdNames {
   char** names = nullptr;
@@ -43,18 +45,27 @@ struct FdNames {
 };
 
 void take_fd(int& slot, int fd, std::string_view name) {
-  if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
+  if (name == kMetricsName) {
+    if (sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0) <= 0)
+      throw StartupError("the socket systemd passed as metrics is not a listening TCP socket");
+  } else if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
     throw StartupError("the socket systemd passed as '" + std::string(name) +
                        "' is not a listening Unix stream socket");
+  }
   if (slot >= 0)
-    throw StartupError("systemd passed two " + std::string(name == kEgdName ? "EGD" : "main") +
-                       " sockets; rngpoold takes one main socket and at most one named 'egd'");
+    throw StartupError("systemd passed two " +
+                       std::string(name == kEgdName ? "EGD" : name == kMetricsName ? "metrics" : "main") +
+                       " sockets; rngpoold takes one main socket and at most one each named 'egd' and 'metrics'");
   slot = fd;
 }
 
-}  // namespace
+int& slot_for(SystemdSockets& sockets, std::string_view name) {
+  if (name == kEgdName) return sockets.egd;
+  if (name == kMetricsName) return sockets.metrics;
+  return sockets.main;
+}
 
-SystemdSockets systemd_listen_fds() {
+SystemdSockets collect_sockets() {
   FdNames names;
   int count = sd_listen_fds_with_names(1, &names.names);
   if (count < 0)
@@ -62,11 +73,19 @@ SystemdSockets systemd_listen_fds() {
   SystemdSockets sockets;
   for (int i = 0; i < count; ++i) {
     const std::string_view name = names.names && names.names[i] ? names.names[i] : "unknown";
-    take_fd(name == kEgdName ? sockets.egd : sockets.main, SD_LISTEN_FDS_START + i, name);
+    take_fd(slot_for(sockets, name), SD_LISTEN_FDS_START + i, name);
   }
   if (count > 0 && sockets.main < 0)
-    throw StartupError("systemd passed only the socket named 'egd'; rngpoold needs its main socket too "
-                       "(rngpoold.socket)");
+    throw StartupError("systemd passed no main socket (rngpoold.socket), only ones named 'egd' or 'metrics'");
+  return sockets;
+}
+
+}  // namespace
+
+// Read once: sd_listen_fds unsets $LISTEN_FDS, and both the listeners and
+// the metrics server ask.
+const SystemdSockets& systemd_sockets() {
+  static const SystemdSockets sockets = collect_sockets();
   return sockets;
 }
 

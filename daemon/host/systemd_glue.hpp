@@ -20,16 +20,19 @@
 
 namespace rngpool::server {
 
-// The listening sockets systemd passed (sd_listen_fds_with_names), -1 where
-// none: the one named "egd" (rngpoold-egd.socket's FileDescriptorName=) is
-// the EGD socket, the other one (rngpoold.socket, named after its unit) the
-// main socket.  Throws StartupError unless what was passed is one or two
-// listening Unix stream sockets, the main one among them, at most one each.
+// The listening sockets systemd passed (sd_listen_fds_with_names), read once,
+// -1 where none: the one named "egd" (rngpoold-egd.socket's
+// FileDescriptorName=) is the EGD socket, the one named "metrics"
+// (rngpoold-metrics.socket) the HTTP metrics listener, a listening TCP
+// socket; the other one (rngpoold.socket, named after its unit) the main
+// socket.  Throws StartupError unless the main socket is among them and each
+// kind is passed at most once as the right kind of socket.
 struct SystemdSockets {
   int main = -1;
   int egd = -1;
+  int metrics = -1;
 };
-SystemdSockets systemd_listen_fds();
+const SystemdSockets& systemd_sockets();
 
 class SystemdGlue {
  public:

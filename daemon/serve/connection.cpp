@@ -170,8 +170,11 @@ void Connection::ready() {
 void Connection::answer_input(Input input) {
   if (!session_ && frontend_ == Frontend::egd)
     session_ = egd_session(*this);
-  if (!session_)
-    session_ = protocol::starts_text_mode(input.front()) ? text_session(*this) : binary_session(*this);
+  if (!session_) {
+    const bool text = protocol::starts_text_mode(input.front());
+    session_ = text ? text_session(*this) : binary_session(*this);
+    frontend_ = text ? Frontend::text : Frontend::binary;
+  }
   pending_ = input;
   outcome_ = session_->answer_at_once(pending_);
   if (outcome_ != Answered::yes)
@@ -291,7 +294,11 @@ void Connection::wake() {
   wake_.cancel();
 }
 
-void Connection::request_received() { extend_deadline(); }
+void Connection::request_received() {
+  extend_deadline();
+  request_time_ = context_.poller.now();
+  random_bytes_at_request_ = random_bytes_;
+}
 
 void Connection::extend_deadline() {
   deadline_ = std::min(context_.poller.now() + context_.limits.idle_timeout, latest_);
@@ -487,6 +494,7 @@ void Connection::append_random(std::size_t count, Encoding encoding) {
   if (encoding != Encoding::raw)
     encode_in_place(out_, raw, encoding);
   context_.stats.bytes_served += count;
+  random_bytes_ += count;
 }
 
 std::string Connection::too_large_message(std::uint64_t count) const {
@@ -494,10 +502,14 @@ std::string Connection::too_large_message(std::uint64_t count) const {
 }
 
 void Connection::count_reply(Status status, bool random_request) {
-  if (status != Status::ok)
+  if (status != Status::ok) {
     ++context_.stats.requests_refused;
-  else if (random_request)
+    context_.stats.requests.count_reply(frontend_, status);
+  } else if (random_request) {
     ++context_.stats.requests_served;
+    context_.stats.requests.count_reply(frontend_, status);
+    context_.stats.requests.count_served(random_bytes_ - random_bytes_at_request_, SteadyClock::now() - request_time_);
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -70,7 +70,7 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   // Takes ownership of `fd`, a connected Unix stream socket whose
   // SO_PEERCRED is `peer` (nullopt: it could not be read).
   Connection(int fd, ServerContext& context, ConnectionSet& set, std::uint64_t id, std::optional<ucred> peer,
-             Frontend frontend = Frontend::main);
+             Frontend frontend = Frontend::binary);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -167,8 +167,13 @@ class Connection final : public ClientPoller::Client, public std::enable_shared_
   bool draining_ = false;
   bool allowed_ = true;
   std::optional<uid_t> peer_uid_;  // SO_PEERCRED, when it could be read
-  Frontend frontend_;
   std::unique_ptr<Session> session_;
+  // The socket it came in on (egd, or binary for the main one), then what the
+  // first byte chose; the metrics count its requests under it.
+  Frontend frontend_;
+  std::uint64_t random_bytes_ = 0;        // served on this connection: a request's size is the difference
+  std::uint64_t random_bytes_at_request_ = 0;
+  SteadyClock::time_point request_time_{};  // when its last request was read
   Input pending_;            // read, not yet decoded: what the coroutine takes over
   Answered outcome_ = Answered::yes;  // where the fast path stopped
   std::size_t sent_ = 0;     // of out()

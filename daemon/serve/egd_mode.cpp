@@ -55,9 +55,11 @@ std::string pid_text() { return std::to_string(::getpid()); }
 
 EgdStats& stats(Connection& connection) { return connection.context().stats.egd; }
 
+// Counted for STATUS (egd_*) and for the metrics' requests by front-end.
 void served(Connection& connection, std::size_t bytes) {
   ++stats(connection).requests;
   stats(connection).bytes += bytes;
+  connection.context().stats.requests.count_reply(Frontend::egd, protocol::Status::ok);
 }
 
 bool entropy_level(Connection& connection) {

@@ -125,6 +125,7 @@ bool Listener::refuse_with_spare() {
   if (fd >= 0) {
     shortage("out of file descriptors; refusing new clients with BUSY until some close");
     ++context_.stats.connections_refused;
+    ++context_.stats.requests.refused[static_cast<std::size_t>(Refusal::out_of_descriptors)];
     refuse_now(fd, "the daemon is out of file descriptors; retry later");
   }
   spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -164,9 +165,10 @@ std::string Listener::over_limit(const std::optional<ucred>& peer) const {
   return {};
 }
 
-void Listener::count_refusal(const std::string& why) {
+void Listener::count_refusal(const std::string& why, Refusal reason) {
   ServerStats& stats = context_.stats;
   ++stats.connections_refused;
+  ++stats.requests.refused[static_cast<std::size_t>(reason)];
   if (stats.connections_refused % 1000 == 1)
     log(LogLevel::warning, why, "; ", stats.connections_refused, " connection(s) refused so far");
 }
@@ -185,7 +187,8 @@ void Listener::refuse_now(int fd, std::string_view why) {
 void Listener::take(UnixSocket socket) {
   const std::optional<ucred> peer = peer_credentials(socket.native_handle());
   if (std::string why = over_limit(peer); !why.empty()) {
-    count_refusal(why);
+    count_refusal(why, connections_.size() >= context_.limits.max_connections ? Refusal::max_connections
+                                                                              : Refusal::max_connections_per_uid);
     if (frontend_ == Frontend::egd)
       ++context_.stats.egd.connections_refused;
     else

@@ -56,7 +56,7 @@ class Listener {
   void take(UnixSocket socket);
   // Why a client with `peer` may not have a connection; empty: it may.
   std::string over_limit(const std::optional<ucred>& peer) const;
-  void count_refusal(const std::string& why);
+  void count_refusal(const std::string& why, Refusal reason);
   bool refuse_with_spare();
   void refuse_now(int fd, std::string_view why);
   void shortage(const std::string& what);

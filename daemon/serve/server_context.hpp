@@ -5,12 +5,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "serve/access_policy.hpp"
 #include "runtime/asio.hpp"
 #include "serve/client_poller.hpp"
 #include "entropy/entropy_service.hpp"
 #include "serve/output_buffer.hpp"
+#include "serve/request_stats.hpp"
 
 namespace rngpool::server {
 
@@ -48,11 +51,12 @@ struct ServerStats {
   std::uint64_t requests_refused = 0;  // any request answered with an error
   std::uint64_t bytes_served = 0;         // random bytes handed out
   EgdStats egd;
+  RequestStats requests;                  // the same, split for the metrics
 };
 
-// Which socket a connection came in on: the main one (binary and text mode,
-// the first byte decides) or the EGD one (--egd-socket).
-enum class Frontend { main, egd };
+// Which socket a connection came in on is its Frontend (request_stats.hpp):
+// egd for the EGD socket (--egd-socket); binary for the main one, where the
+// first byte may still make it text.
 
 struct ServerContext {
   EntropyService& entropy;
@@ -61,6 +65,9 @@ struct ServerContext {
   ClientPoller& poller;
   ServerLimits limits;
   AccessPolicy access;
+  // The METRICS text command's body (metrics/, wired by main): serve/ does
+  // not know how metrics are rendered.  Empty: METRICS is not available.
+  std::function<std::string()> metrics_text;
 };
 
 }  // namespace rngpool::server

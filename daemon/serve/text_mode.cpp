@@ -59,6 +59,17 @@ asio::awaitable<void> answer_random(Connection& connection, std::uint32_t count,
   connection.count_reply(Status::ok, true);
 }
 
+// The exposition ends in "\n" (Prometheus text format 0.0.4); the empty line
+// after it ends the reply, as after STATUS, so `nc` knows when to stop reading.
+asio::awaitable<void> answer_metrics(Connection& connection) {
+  const auto& render = connection.context().metrics_text;
+  if (!render) {
+    co_await reply_error(connection, Status::internal, "metrics are not available in this daemon");
+    co_return;
+  }
+  co_await reply(connection, render() + "\n");
+}
+
 Encoding encoding_of(const TextCommand& command) {
   return command.kind == TextCommand::Kind::hex ? Encoding::hex : Encoding::base64;
 }
@@ -81,6 +92,9 @@ asio::awaitable<Answered> answer_command(Connection& connection, const TextComma
       break;
     case TextCommand::Kind::status:
       co_await reply(connection, protocol::format_status_report(status_report(connection.context())) + "\n");
+      break;
+    case TextCommand::Kind::metrics:
+      co_await answer_metrics(connection);
       break;
     case TextCommand::Kind::help:
       co_await reply(connection, protocol::text_help());

@@ -39,12 +39,13 @@ struct CommandSpec {
   std::string_view usage;
 };
 
-constexpr std::array<CommandSpec, 7> kCommands = {{
+constexpr std::array<CommandSpec, 8> kCommands = {{
     {"PING", TextCommand::Kind::ping, false, "PING          reply PONG"},
     {"HEX", TextCommand::Kind::hex, true, "HEX n         n random bytes as 2n lowercase hex digits"},
     {"BASE64", TextCommand::Kind::base64, true, "BASE64 n      n random bytes in base64 (RFC 4648, padded)"},
     {"HEALTH", TextCommand::Kind::health, false, "HEALTH        OK, DEGRADED <reason> or FAILED <reason>"},
     {"STATUS", TextCommand::Kind::status, false, "STATUS        key: value lines, then an empty line"},
+    {"METRICS", TextCommand::Kind::metrics, false, "METRICS       Prometheus text exposition, then an empty line"},
     {"HELP", TextCommand::Kind::help, false, "HELP          this list"},
     {"QUIT", TextCommand::Kind::quit, false, "QUIT          close the connection"},
 }};

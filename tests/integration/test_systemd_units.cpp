@@ -16,7 +16,7 @@ namespace {
 // The build's systemd component installed under a DESTDIR.
 struct InstalledUnits {
   TempDir root{"rngpool-units"};
-  fs::path service, socket, egd_socket, sysusers, udev_rule;
+  fs::path service, socket, egd_socket, metrics_socket, sysusers, udev_rule;
 
   InstalledUnits() {
     auto result = run_command("DESTDIR=" + shell_quote(root.path().native()) + " cmake --install " +
@@ -28,6 +28,7 @@ struct InstalledUnits {
       if (name == "rngpoold.service") service = entry.path();
       if (name == "rngpoold.socket") socket = entry.path();
       if (name == "rngpoold-egd.socket") egd_socket = entry.path();
+      if (name == "rngpoold-metrics.socket") metrics_socket = entry.path();
       if (name == "rngpool.conf") sysusers = entry.path();
       if (name == "60-rngpool-hwrng.rules") udev_rule = entry.path();
     }
@@ -53,6 +54,7 @@ fs::path service_for_verify(const InstalledUnits& units, const fs::path& dir) {
   std::ofstream(dir / "rngpoold.service") << text;
   fs::copy_file(units.socket, dir / "rngpoold.socket");
   fs::copy_file(units.egd_socket, dir / "rngpoold-egd.socket");
+  fs::copy_file(units.metrics_socket, dir / "rngpoold-metrics.socket");
   return dir / "rngpoold.service";
 }
 
@@ -63,6 +65,7 @@ TEST_CASE("cmake --install puts the units where systemd and udev look", "[system
   CHECK(units.service.native().ends_with("/systemd/system/rngpoold.service"));
   CHECK(units.socket.native().ends_with("/systemd/system/rngpoold.socket"));
   CHECK(units.egd_socket.native().ends_with("/systemd/system/rngpoold-egd.socket"));
+  CHECK(units.metrics_socket.native().ends_with("/systemd/system/rngpoold-metrics.socket"));
   CHECK(units.sysusers.native().ends_with("/sysusers.d/rngpool.conf"));
   CHECK(units.udev_rule.native().ends_with("/udev/rules.d/60-rngpool-hwrng.rules"));
 }
@@ -95,12 +98,21 @@ TEST_CASE("systemctl reload sends the daemon SIGHUP", "[systemd]") {
   CHECK_THAT(read_text_file(units.service), Catch::Contains("\nExecReload=/bin/kill -HUP $MAINPID\n"));
 }
 
+TEST_CASE("the metrics socket passes a loopback TCP socket named metrics to the service", "[systemd][metrics]") {
+  InstalledUnits units;
+  const std::string text = read_text_file(units.metrics_socket);
+  CHECK_THAT(text, Catch::Contains("\nListenStream=127.0.0.1:10180\n"));
+  CHECK_THAT(text, Catch::Contains("\nFileDescriptorName=metrics\n"));
+  CHECK_THAT(text, Catch::Contains("\nService=rngpoold.service\n"));
+}
+
 TEST_CASE("systemd-analyze verify prints nothing", "[systemd]") {
   require_tool("systemd-analyze");
   InstalledUnits units;
   auto service = service_for_verify(units, units.root.path() / "verify");
   auto result = run_command("cd " + shell_quote(service.parent_path().native()) +
-                            " && systemd-analyze verify --man=no ./rngpoold.socket ./rngpoold-egd.socket ./rngpoold.service");
+                            " && systemd-analyze verify --man=no ./rngpoold.socket ./rngpoold-egd.socket "
+                            "./rngpoold-metrics.socket ./rngpoold.service");
   CHECK(result.exit_code == 0);
   CHECK(result.out == "");
   CHECK(result.err == "");

@@ -88,7 +88,7 @@ TEST_CASE("every command, in any case", "[text]")
 {
   const std::vector<std::pair<std::string, Kind>> commands = {
       {"PING", Kind::ping},     {"HEALTH", Kind::health}, {"STATUS", Kind::status},
-      {"HELP", Kind::help},     {"QUIT", Kind::quit}};
+      {"METRICS", Kind::metrics}, {"HELP", Kind::help},     {"QUIT", Kind::quit}};
   for (const auto& [name, kind] : commands) {
     std::string lower = name;
     for (char& c : lower)
@@ -213,7 +213,7 @@ TEST_CASE("an incomplete line waits", "[text]")
 TEST_CASE("HELP lists every command and ends in an empty line", "[text]")
 {
   const std::string_view help = text_help();
-  for (const char* name : {"PING", "HEX n", "BASE64 n", "HEALTH", "STATUS", "HELP", "QUIT"})
+  for (const char* name : {"PING", "HEX n", "BASE64 n", "HEALTH", "STATUS", "METRICS", "HELP", "QUIT"})
     CHECK(help.find(name) != std::string_view::npos);
   CHECK(help.ends_with("\n\n"));
 }

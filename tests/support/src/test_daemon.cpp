@@ -46,6 +46,7 @@ std::vector<std::string> daemon_argv(const DaemonConfig& config, const std::stri
     argv.insert(argv.end(), {"systemd-socket-activate", "--listen=" + socket_path});
     if (!config.egd_socket_path.empty())
       argv.insert(argv.end(), {"--listen=" + config.egd_socket_path, "--fdname=rngpool:egd"});
+    argv.insert(argv.end(), config.activation_args.begin(), config.activation_args.end());
     // systemd-socket-activate hands the program a fresh environment.
     for (const auto& entry : config.env) argv.push_back("--setenv=" + entry);
     argv.push_back(daemon);

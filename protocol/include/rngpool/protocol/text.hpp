@@ -22,7 +22,7 @@ inline constexpr std::size_t kMaxTextLine = 256;
 bool starts_text_mode(std::uint8_t first_byte);
 
 struct TextCommand {
-  enum class Kind { ping, hex, base64, health, status, help, quit };
+  enum class Kind { ping, hex, base64, health, status, help, quit, metrics };
   Kind kind;
   std::uint32_t count = 0;  // HEX and BASE64: number of random bytes
   bool operator==(const TextCommand&) const = default;

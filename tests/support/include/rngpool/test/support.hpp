@@ -7,6 +7,7 @@
 #include "rngpool/test/documents.hpp"
 #include "rngpool/test/eventually.hpp"
 #include "rngpool/test/fifo_feeder.hpp"
+#include "rngpool/test/http_client.hpp"
 #include "rngpool/test/notify_socket.hpp"
 #include "rngpool/test/privileges.hpp"
 #include "rngpool/test/process_memory.hpp"

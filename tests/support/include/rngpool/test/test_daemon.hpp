@@ -41,6 +41,9 @@ struct DaemonConfig {
   // --socket: the daemon takes its listening socket from LISTEN_FDS.  The
   // daemon is exec()ed on the first connection, so pid() is the daemon's.
   bool socket_activated = false;
+  // More systemd-socket-activate options with socket_activated: another
+  // --listen=, --fdname=.
+  std::vector<std::string> activation_args;
   // A command put before the daemon that sets something up and execs the
   // rest (privileges.hpp: setpriv, prlimit), so pid() stays the daemon's.
   std::vector<std::string> wrapper;

@@ -1,0 +1,132 @@
+// The exposition of a snapshot (issue 15 §1): names, labels, units, every
+// known label combination present from the start, histograms cumulative,
+// gauges without a time to measure from left out, label values escaped.
+// promtool judges the real daemon's output in tests/integration.
+#include "metrics/exposition.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+
+using namespace rngpool::server;
+using namespace rngpool::server::metrics;
+using rngpool::protocol::Status;
+
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (l == line)
+      return true;
+  return false;
+}
+
+Snapshot example() {
+  Snapshot s;
+  s.version = "1.2.3";
+  s.state = DaemonState::degraded;
+  s.hwrng_state = rngpool::core::HwrngState::failed_permanent;
+  s.health.bytes_tested = 5000;
+  s.health.bytes_used = 1000;
+  s.health.intermittent_by_test = {3, 1};
+  s.health.permanent_by_test = {1, 0};
+  s.pool.reseeds = 7;
+  s.pool.reseeds_with_hwrng = 2;
+  s.server.bytes_served = 96;
+  s.server.requests.count_reply(Frontend::binary, Status::ok);
+  s.server.requests.count_reply(Frontend::text, Status::too_large);
+  s.server.requests.count_served(32, std::chrono::microseconds(20));
+  s.server.requests.count_served(64, std::chrono::seconds(2));
+  s.server.requests.refused[static_cast<std::size_t>(Refusal::max_connections_per_uid)] = 4;
+  s.server.clients_connected = 2;
+  s.uptime_seconds = 12.5;
+  s.seconds_since_reseed = 1.5;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("The exposition names every metric with its labels", "[metrics]") {
+  const std::string text = render(example());
+  CHECK(has_line(text, "rngpool_build_info{version=\"1.2.3\"} 1"));
+  CHECK(has_line(text, "rngpool_state{state=\"degraded\"} 1"));
+  CHECK(has_line(text, "rngpool_state{state=\"ready\"} 0"));
+  CHECK(has_line(text, "rngpool_hwrng_state{state=\"failed-permanent\"} 1"));
+  CHECK(has_line(text, "rngpool_hwrng_bytes_tested_total 5000"));
+  CHECK(has_line(text, "rngpool_hwrng_bytes_used_total 1000"));
+  CHECK(has_line(text, "rngpool_health_test_failures_total{test=\"rct\",level=\"intermittent\"} 3"));
+  CHECK(has_line(text, "rngpool_health_test_failures_total{test=\"apt\",level=\"intermittent\"} 1"));
+  CHECK(has_line(text, "rngpool_health_test_failures_total{test=\"rct\",level=\"permanent\"} 1"));
+  CHECK(has_line(text, "rngpool_health_test_failures_total{test=\"apt\",level=\"permanent\"} 0"));
+  CHECK(has_line(text, "rngpool_reseeds_total{with_hwrng=\"true\"} 2"));
+  CHECK(has_line(text, "rngpool_reseeds_total{with_hwrng=\"false\"} 5"));
+  CHECK(has_line(text, "rngpool_seconds_since_last_reseed 1.5"));
+  CHECK(has_line(text, "rngpool_requests_total{frontend=\"binary\",status=\"OK\"} 1"));
+  CHECK(has_line(text, "rngpool_requests_total{frontend=\"text\",status=\"TOO_LARGE\"} 1"));
+  CHECK(has_line(text, "rngpool_requests_total{frontend=\"egd\",status=\"OK\"} 0"));  // present before EGD serves
+  CHECK(has_line(text, "rngpool_bytes_served_total 96"));
+  CHECK(has_line(text, "rngpool_connections_refused_total{reason=\"max_connections_per_uid\"} 4"));
+  CHECK(has_line(text, "rngpool_connections_refused_total{reason=\"out_of_descriptors\"} 0"));
+  CHECK(has_line(text, "rngpool_clients_connected 2"));
+  CHECK(has_line(text, "rngpool_uptime_seconds 12.5"));
+  CHECK(has_line(text, "# TYPE rngpool_requests_total counter"));
+  CHECK(has_line(text, "# TYPE rngpool_state gauge"));
+}
+
+TEST_CASE("Histograms are cumulative, in base units, with +Inf, _sum and _count", "[metrics]") {
+  const std::string text = render(example());
+  CHECK(has_line(text, "# TYPE rngpool_request_size_bytes histogram"));
+  CHECK(has_line(text, "rngpool_request_size_bytes_bucket{le=\"32\"} 1"));
+  CHECK(has_line(text, "rngpool_request_size_bytes_bucket{le=\"256\"} 2"));
+  CHECK(has_line(text, "rngpool_request_size_bytes_bucket{le=\"+Inf\"} 2"));
+  CHECK(has_line(text, "rngpool_request_size_bytes_sum 96"));
+  CHECK(has_line(text, "rngpool_request_size_bytes_count 2"));
+  CHECK(has_line(text, "rngpool_request_duration_seconds_bucket{le=\"5e-05\"} 1"));
+  CHECK(has_line(text, "rngpool_request_duration_seconds_bucket{le=\"1\"} 1"));  // 2 s is above every bound
+  CHECK(has_line(text, "rngpool_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
+  CHECK(has_line(text, "rngpool_request_duration_seconds_sum 2.00002"));
+}
+
+TEST_CASE("A gauge with no time to measure from is left out, not 0", "[metrics]") {
+  Snapshot s = example();
+  CHECK_THAT(render(s), !Catch::Contains("rngpool_seconds_since_last_hwrng_input"));
+  s.seconds_since_reseed.reset();
+  CHECK_THAT(render(s), !Catch::Contains("rngpool_seconds_since_last_reseed"));
+  s.seconds_since_hwrng_reseed = 3.0;
+  CHECK(has_line(render(s), "rngpool_seconds_since_last_hwrng_input 3"));
+}
+
+TEST_CASE("The HTTP listener's own counters appear only when it runs", "[metrics]") {
+  Snapshot s = example();
+  CHECK_THAT(render(s), !Catch::Contains("rngpool_metrics_http"));
+  s.http = HttpStats{.requests = 5, .connections_accepted = 6, .connections_refused = 7, .requests_rejected = 8};
+  const std::string text = render(s);
+  CHECK(has_line(text, "rngpool_metrics_http_requests_total 5"));
+  CHECK(has_line(text, "rngpool_metrics_http_connections_refused_total 7"));
+  CHECK(has_line(text, "rngpool_metrics_http_requests_rejected_total 8"));
+}
+
+TEST_CASE("Label values are escaped as the text format says", "[metrics]") {
+  Snapshot s = example();
+  s.version = "a\"b\\c\nd";
+  CHECK(has_line(render(s), "rngpool_build_info{version=\"a\\\"b\\\\c\\nd\"} 1"));
+}
+
+TEST_CASE("Every family has HELP and TYPE before its samples", "[metrics]") {
+  std::istringstream in(render(example()));
+  std::string family;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# HELP ")) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    if (line.starts_with("# TYPE ")) {
+      CHECK(line.substr(7, family.size()) == family);
+      continue;
+    }
+    INFO(line);
+    CHECK(line.starts_with(family));
+  }
+}
