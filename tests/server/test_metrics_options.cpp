@@ -15,7 +15,7 @@ std::variant<Options, OptionsExit> parse(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("--metrics-listen is off by default and PORT alone means loopback", "[options][metrics]") {
+TEST_CASE("metrics-listen is off by default and PORT alone means loopback", "[options][metrics]") {
   CHECK_FALSE(std::get<Options>(parse({})).metrics_listen);
   const auto listen = std::get<Options>(parse({"--metrics-listen", "10180"})).metrics_listen;
   REQUIRE(listen);
@@ -23,7 +23,7 @@ TEST_CASE("--metrics-listen is off by default and PORT alone means loopback", "[
   CHECK(listen->port == 10180);
 }
 
-TEST_CASE("--metrics-listen takes IPv4 and bracketed IPv6 addresses", "[options][metrics]") {
+TEST_CASE("metrics-listen takes IPv4 and bracketed IPv6 addresses", "[options][metrics]") {
   auto v4 = std::get<Options>(parse({"--metrics-listen", "0.0.0.0:9"})).metrics_listen;
   REQUIRE(v4);
   CHECK(v4->address == "0.0.0.0");
@@ -34,7 +34,7 @@ TEST_CASE("--metrics-listen takes IPv4 and bracketed IPv6 addresses", "[options]
   CHECK(v6->port == 0);
 }
 
-TEST_CASE("--metrics-listen refuses what is not [ADDR:]PORT", "[options][metrics]") {
+TEST_CASE("metrics-listen refuses what is not [ADDR:]PORT", "[options][metrics]") {
   for (const char* bad : {"", "x", "65536", "localhost:80", "::1:80", "[::1]", "127.0.0.1:", "1.2.3:4", "[1.2.3.4]:5"}) {
     INFO(bad);
     auto result = parse({"--metrics-listen", bad});
