@@ -15,6 +15,7 @@
 #include "rngpool/test/support.hpp"
 #include "support/keystream.hpp"
 #include "support/report.hpp"
+#include "support/reps_options.hpp"
 #include "support/stats.hpp"
 
 #include <sys/random.h>
@@ -36,20 +37,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace bench = rngpool::bench;
 
-struct Options {
-  int reps = 7;
-  int ms = 200;
-};
-
-Options parse(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--reps") == 0) options.reps = std::max(1, std::atoi(argv[i + 1]));
-    else if (std::strcmp(argv[i], "--ms") == 0) options.ms = std::max(10, std::atoi(argv[i + 1]));
-    else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
-  }
-  return options;
-}
+using Options = bench::RepsOptions;
 
 // Calls per second of `call` over about `ms`, reading the clock every
 // `batch` calls (a clock read costs about as much as a local 32-byte token).
@@ -156,7 +144,7 @@ rngpool::Client make_client(const std::string& socket, bool local) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const Options options = parse(argc, argv);
+  const Options options = bench::parse_reps_options(argc, argv, {.reps = 7, .ms = 200});
   rngpool::test::TestDaemon daemon;
   const std::string socket = daemon.socket_path();
   ::setenv("RNGPOOL_SOCKET", socket.c_str(), 1);  // the free functions' default client

@@ -15,6 +15,7 @@
 //
 // Usage: bench_openssl [--reps N] [--ms MILLISECONDS]
 #include "rngpool/test/support.hpp"
+#include "support/reps_options.hpp"
 
 #include <openssl/err.h>
 #include <openssl/provider.h>
@@ -33,23 +34,12 @@
 
 namespace {
 
+namespace bench = rngpool::bench;
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct Options {
-  int reps = 7;
-  int ms = 300;
-};
-
-Options parse(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--reps") == 0) options.reps = std::max(1, std::atoi(argv[i + 1]));
-    else if (std::strcmp(argv[i], "--ms") == 0) options.ms = std::max(10, std::atoi(argv[i + 1]));
-    else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
-  }
-  return options;
-}
+using Options = bench::RepsOptions;
 
 // ---- the two contexts ----
 
@@ -101,7 +91,7 @@ double median(std::vector<double> values) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const Options options = parse(argc, argv);
+  const Options options = bench::parse_reps_options(argc, argv, {.reps = 7, .ms = 300});
   rngpool::test::TestDaemon daemon;
   OSSL_LIB_CTX* openssl = default_context();
   OSSL_LIB_CTX* rngpool = rngpool_context(daemon.dir(), daemon.socket_path());

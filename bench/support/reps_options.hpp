@@ -1,0 +1,15 @@
+// Command line of the in-process benchmarks (bench_local, bench_openssl):
+// --reps N repetitions of --ms milliseconds per figure.
+#pragma once
+
+namespace rngpool::bench {
+
+struct RepsOptions {
+  int reps = 7;
+  int ms = 200;
+};
+
+// Throws std::invalid_argument naming an unknown option.
+RepsOptions parse_reps_options(int argc, char** argv, RepsOptions defaults);
+
+}  // namespace rngpool::bench
