@@ -12,16 +12,29 @@ namespace rngpool::core {
 // ---------------------------------------------------------------------------
 // Setting up the context
 //
-// The cipher is fetched explicitly once: EVP_EncryptInit with the legacy
-// EVP_chacha20() handle would repeat an implicit provider fetch on every
-// re-key.  The cipher is the same provider implementation either way.
+// The cipher is fetched explicitly, and once per process: EVP_EncryptInit
+// with the legacy EVP_chacha20() handle would repeat an implicit provider
+// fetch on every re-key.  And a fetch takes OpenSSL's locks (the first one
+// also runs its initialisation), which OpenSSL 3 does not hold across
+// fork(): a child whose first generator fetched while another thread of the
+// parent was inside OpenSSL waited forever (seen in
+// test_client_process.cpp's fork churn).  So the fetched cipher is kept for
+// the process's life, and prepare_for_fork() -- librngpool's atfork prepare
+// handler -- makes sure the parent has fetched it before any child exists.
 // ---------------------------------------------------------------------------
 
 namespace {
 
 [[noreturn]] void fail(const char* what) { throw std::runtime_error(std::string("EVP ChaCha20: ") + what); }
 
+const EVP_CIPHER* chacha20_cipher() noexcept {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20", nullptr);
+  return cipher;
+}
+
 }  // namespace
+
+void ChaCha20::prepare_for_fork() noexcept { (void)chacha20_cipher(); }
 
 void ChaCha20::CtxFree::operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
 
@@ -29,14 +42,11 @@ ChaCha20::ChaCha20() : ctx_(EVP_CIPHER_CTX_new()) {
   if (!ctx_) {
     fail("cannot allocate a context");
   }
-  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20", nullptr);
+  const EVP_CIPHER* cipher = chacha20_cipher();
   if (cipher == nullptr) {
     fail("not available in libcrypto");
   }
-  // The context keeps its own reference to the cipher.
-  const int ok = EVP_EncryptInit_ex2(ctx_.get(), cipher, nullptr, nullptr, nullptr);
-  EVP_CIPHER_free(cipher);
-  if (ok != 1) {
+  if (EVP_EncryptInit_ex2(ctx_.get(), cipher, nullptr, nullptr, nullptr) != 1) {
     fail("cannot initialise");
   }
 }

@@ -39,6 +39,9 @@ inline constexpr std::array<std::uint8_t, kNonceSize> kZeroNonce{};
 class ChaCha20 {
  public:
   ChaCha20();  // throws std::runtime_error when libcrypto has no ChaCha20
+  // Fetches the process's one EVP cipher now, so that a fork child never
+  // fetches while another thread holds OpenSSL's locks (chacha20.cpp).
+  static void prepare_for_fork() noexcept;
   ~ChaCha20();
   ChaCha20(const ChaCha20&) = delete;
   ChaCha20& operator=(const ChaCha20&) = delete;
