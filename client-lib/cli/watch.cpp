@@ -48,19 +48,31 @@ constexpr std::size_t kHistory = 60;  // one sample a second: the last minute
 // Signals and the terminal
 //
 // Ctrl-C stays a signal (ISIG is kept), so it works even while a STATUS is
-// on its way; the handler only sets a flag, and poll() returns EINTR.
+// on its way; the handler only sets a flag.  The stop signals are blocked
+// except inside ppoll(), so one that comes between the flag's check and the
+// sleep cannot be lost to a full second's sleep, and they are unblocked for
+// the sleep even when the caller handed us a mask that blocks them.
 // ---------------------------------------------------------------------------
 
 volatile sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
 
+sigset_t g_sleep_mask;  // the mask inside ppoll(): the stop signals open
+
 void catch_stop_signals() {
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
-  for (int signal : {SIGINT, SIGTERM, SIGHUP})
+  sigset_t stop;
+  sigemptyset(&stop);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
     sigaction(signal, &action, nullptr);
+    sigaddset(&stop, signal);
+  }
+  sigprocmask(SIG_BLOCK, &stop, &g_sleep_mask);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP})
+    sigdelset(&g_sleep_mask, signal);
 }
 
 void put(std::string_view text) {
@@ -109,7 +121,8 @@ bool wait_or_quit(Clock::time_point until, bool keys) {
     if (left.count() <= 0)
       return false;
     pollfd p{STDIN_FILENO, POLLIN, 0};
-    const int ready = ::poll(&p, keys ? 1 : 0, static_cast<int>(left.count()));
+    const timespec timeout{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000};
+    const int ready = ::ppoll(&p, keys ? 1 : 0, &timeout, &g_sleep_mask);
     if (ready > 0) {
       char key = 0;
       if (::read(STDIN_FILENO, &key, 1) == 1 && (key == 'q' || key == 'Q'))

@@ -63,7 +63,9 @@ TEST_CASE("rngpool watch in tmux shows the health line, follows a failing hwrng,
 
 TEST_CASE("rngpool watch without a terminal prints one line a second", "[cli][watch]") {
   TestDaemon daemon({.hwrng = HwrngFeed::none});
-  const auto result = run_command("timeout --preserve-status -s INT 2.5 " + shell_quote(rngpool_cli_path()) + " --socket " +
+  // -k: a watch that ignored the INT is killed 5 s later, so the checks
+  // below report it (exit 137) instead of the test hitting CTest's timeout.
+  const auto result = run_command("timeout --preserve-status -k 5 -s INT 2.5 " + shell_quote(rngpool_cli_path()) + " --socket " +
                                   shell_quote(daemon.socket_path()) + " watch");
   INFO(result.out << result.err);
   CHECK(result.exit_code == 0);  // Ctrl-C (SIGINT) is a normal end
@@ -71,4 +73,20 @@ TEST_CASE("rngpool watch without a terminal prints one line a second", "[cli][wa
   CHECK(std::count(result.out.begin(), result.out.end(), '\n') <= 4);
   CHECK_THAT(result.out, Catch::Contains(" DEGRADED hwrng absent: --hwrng none"));
   CHECK_THAT(result.out, !Catch::Contains("\x1b["));  // no escapes into a pipe
+}
+
+TEST_CASE("rngpool watch stops on SIGINT even when started with SIGINT blocked", "[cli][watch]") {
+  // A supervisor or a shell's background job can hand its children a signal
+  // mask that blocks SIGINT; exec keeps the mask, so a handler alone would
+  // never run.  Python blocks it here and execs the CLI.
+  TestDaemon daemon({.hwrng = HwrngFeed::none});
+  const std::string blocked_exec =
+      "python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+      "os.execv(sys.argv[1], sys.argv[1:])' ";
+  const auto result = run_command("timeout --preserve-status -k 5 -s INT 2.5 " + blocked_exec +
+                                  shell_quote(rngpool_cli_path()) + " --socket " + shell_quote(daemon.socket_path()) +
+                                  " watch");
+  INFO(result.out << result.err);
+  CHECK(result.exit_code == 0);  // 137: it ran on until the KILL
+  CHECK(std::count(result.out.begin(), result.out.end(), '\n') <= 4);
 }
