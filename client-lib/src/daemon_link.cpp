@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include <unistd.h>
 
@@ -106,6 +107,7 @@ void DaemonLink::ensure_connected() {
     socket_ = Socket::connect(options_.socket_path, options_.connect_timeout);
     owner_ = ::getpid();
     used_ = false;
+    ahead_id_ = 0;
   }
 }
 
@@ -150,21 +152,27 @@ static void check_answers(const proto::Header& header, proto::Opcode opcode, std
   }
 }
 
+proto::Header DaemonLink::read_reply_header(proto::Opcode opcode, std::uint32_t id) {
+  std::array<std::uint8_t, proto::kHeaderSize> bytes{};
+  socket_.recv_exact(bytes, options_.io_timeout);
+  const auto decoded = proto::decode_reply_header(bytes);
+  if (const auto* bad = std::get_if<proto::DecodeError>(&decoded)) {
+    throw protocol_error(options_.socket_path, bad->reason);
+  }
+  const auto header = std::get<proto::Header>(decoded);
+  check_answers(header, opcode, id, options_.socket_path);
+  return header;
+}
+
 proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> frame, proto::Opcode opcode,
                                                std::uint32_t id) {
+  if (ahead_id_ != 0) discard_key_ahead();  // its reply comes first on the stream
   for (int attempt = 0;; ++attempt) {
     ensure_connected();
     const bool reused = used_;
     try {
       socket_.send_all(frame, options_.io_timeout);
-      std::array<std::uint8_t, proto::kHeaderSize> bytes{};
-      socket_.recv_exact(bytes, options_.io_timeout);
-      const auto decoded = proto::decode_reply_header(bytes);
-      if (const auto* bad = std::get_if<proto::DecodeError>(&decoded)) {
-        throw protocol_error(options_.socket_path, bad->reason);
-      }
-      const auto header = std::get<proto::Header>(decoded);
-      check_answers(header, opcode, id, options_.socket_path);
+      const auto header = read_reply_header(opcode, id);
       used_ = true;
       return header;
     } catch (const Error& error) {
@@ -248,12 +256,80 @@ void DaemonLink::fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wir
 // reseed and the caller gets that error.
 // ---------------------------------------------------------------------------
 
+// A key asked for ahead (LocalGenerator's "Asking ahead") is a GET_RANDOM
+// whose reply stays in the socket until the reseed reads it.  Only one is
+// out per link.  Any other exchange on the link first reads that reply and
+// wipes it (replies come in request order), and a reconnect or a fork
+// forgets it; the generator's collect() then finds it gone and fetches.
+// Nothing about a key sent ahead is the caller's error: a refusal, a
+// broken stream or an odd reply closes the connection and the reseed's own
+// fetch reports what is true then.
+
+std::uint32_t DaemonLink::request_key_ahead(std::uint16_t wire) {
+  const auto lock = lock_for_exchange();
+  if (ahead_id_ != 0) return 0;
+  try {
+    ensure_connected();
+    const std::uint32_t id = next_id_++;
+    socket_.send_all(proto::encode_get_random(id, core::kKeySize, wire), options_.io_timeout);
+    ahead_id_ = id;
+    return id;
+  } catch (const Error&) {
+    socket_.close();
+    return 0;
+  }
+}
+
+bool DaemonLink::read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key) {
+  try {
+    const auto header = read_reply_header(proto::Opcode::get_random, id);
+    if (header.status == proto::Status::ok && header.length == core::kKeySize) {
+      socket_.recv_exact(key, options_.io_timeout);
+      used_ = true;
+      return true;
+    }
+  } catch (...) {  // noexcept for discard_key_ahead(): any failure is "no key"
+  }
+  socket_.close();
+  return false;
+}
+
+// A daemon that went away after sending the key has not reseeded us at the
+// reseed: like any reseed while it is gone, the call must fail (the fetch
+// that follows reports it), so a key whose connection has closed behind it
+// is wiped and refused.
+bool DaemonLink::collect_key_ahead(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key) {
+  const auto lock = lock_for_exchange();
+  if (id == 0 || ahead_id_ != id || !socket_.is_open() || owner_ != ::getpid()) return false;
+  ahead_id_ = 0;
+  if (!read_key_reply(id, key)) return false;
+  if (!socket_.peer_closed()) return true;
+  core::wipe(key);
+  socket_.close();
+  return false;
+}
+
+void DaemonLink::discard_key_ahead() noexcept {
+  const std::uint32_t id = std::exchange(ahead_id_, 0);
+  if (!socket_.is_open() || owner_ != ::getpid()) return;
+  std::array<std::uint8_t, core::kKeySize> unused{};
+  read_key_reply(id, unused);
+  core::wipe(unused);
+}
+
 namespace {
 
 class LinkKeySource final : public KeySource {
  public:
   LinkKeySource(DaemonLink& link, std::uint16_t wire) : link_(link), wire_(wire) {}
   void fetch(std::span<std::uint8_t, core::kKeySize> key) override { link_.fill_from_daemon(key, wire_); }
+  KeyTicket request_ahead() override {
+    const std::uint32_t id = link_.request_key_ahead(wire_);
+    return id == 0 ? KeyTicket{} : KeyTicket{link_.serial(), id};
+  }
+  bool collect(const KeyTicket& ticket, std::span<std::uint8_t, core::kKeySize> key) override {
+    return ticket.source == link_.serial() && link_.collect_key_ahead(ticket.request, key);
+  }
 
  private:
   DaemonLink& link_;

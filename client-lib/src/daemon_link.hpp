@@ -30,6 +30,14 @@ class DaemonLink final : public Client::State {
   // Straight from the daemon, bypassing the local generator.
   void fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire_flags);
   bool local_generator() const noexcept { return local_; }
+  // A GET_RANDOM of one key sent now, its reply left unread (local_generator.hpp
+  // › KeySource::request_ahead): the request id, or 0 when it could not be sent
+  // or one is already out.
+  std::uint32_t request_key_ahead(std::uint16_t wire_flags);
+  // Reads that reply into `key`: false when it is no longer on its way (another
+  // exchange came first, a reconnect, a fork) or is not a whole accepted key.
+  bool collect_key_ahead(std::uint32_t request, std::span<std::uint8_t, core::kKeySize> key);
+  std::uint64_t serial() const noexcept { return serial_; }
   StatusReport status() override;
   Health health() override;
   std::chrono::nanoseconds ping() override;
@@ -40,6 +48,9 @@ class DaemonLink final : public Client::State {
                             std::span<const std::uint8_t> payload);
   protocol::Header send_and_read_header(std::span<const std::uint8_t> frame, protocol::Opcode opcode,
                                         std::uint32_t id);
+  protocol::Header read_reply_header(protocol::Opcode opcode, std::uint32_t id);
+  bool read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key);
+  void discard_key_ahead() noexcept;
   void read_payload(std::span<std::uint8_t> out);
   std::string read_text(std::uint32_t length);
   [[noreturn]] void refuse(const protocol::Header& header);
@@ -64,6 +75,7 @@ class DaemonLink final : public Client::State {
   pid_t owner_ = 0;   // the process that opened socket_; 0 after a fork: not this one
   bool used_ = false;  // socket_ has carried a complete exchange
   std::uint32_t next_id_ = 1;
+  std::uint32_t ahead_id_ = 0;  // a key request sent ahead, its reply unread on socket_; 0: none
   std::size_t max_piece_;  // largest GET_RANDOM the daemon accepted so far
   DaemonLink* earlier_ = nullptr;  // neighbours on the list of live links
   DaemonLink* later_ = nullptr;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace rngpool::detail {
@@ -28,6 +29,8 @@ struct LocalGenerator::Book {
   std::uint8_t key[core::kKeySize];  // a fetched key on its way in; wiped once installed
   std::uint64_t served;              // output since the last reseed
   std::int64_t seeded_at;            // when, in ns on the policy's clock
+  KeyTicket ahead;                   // the next key, asked for; none in a fork child
+  std::int64_t ahead_at;             // when it was asked for
   std::uint8_t seeded;               // 1 once reseeded; 0 in fresh, wiped and fork-child pages
 };
 
@@ -94,11 +97,17 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
     output_.relock();
   }
   const std::span<std::uint8_t, core::kKeySize> incoming(b.key);
-  try {
-    source.fetch(incoming);
-  } catch (...) {
-    core::wipe(incoming);
-    throw;
+  const KeyTicket ahead = std::exchange(b.ahead, KeyTicket{});
+  const bool fresh = ahead.source != 0 && now - b.ahead_at <= kAheadLifetime.count();
+  if (fresh && source.collect(ahead, incoming)) {
+    ++reseeds_ahead_;
+  } else {
+    try {
+      source.fetch(incoming);
+    } catch (...) {
+      core::wipe(incoming);
+      throw;
+    }
   }
   output_.rekey(incoming);
   core::wipe(incoming);
@@ -108,11 +117,35 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
   ++reseeds_;
 }
 
+// ---------------------------------------------------------------------------
+// Asking ahead
+//
+// A reseed that waits for the daemon stalls the caller for a round trip
+// (hundreds of microseconds when the daemon's CPU was idle), which is what
+// a 1 MiB token or a 64 KiB RAND_bytes costs in keystream.  So once a key
+// has served half its byte budget, the next key is asked for and left in the
+// socket: the reseed reads a reply that is already there.  It is asked for
+// before the keystream that crosses the half is made, so the daemon works
+// while we do.  The key is still one the daemon made for this reseed alone,
+// honouring the same flags; only its age differs, and a key asked for more
+// than kAheadLifetime before its reseed is dropped for a fresh fetch.  The
+// age limit (the interval) is not asked ahead: a key that old is the sign of
+// an idle thread, for which a round trip costs nothing that matters.
+// ---------------------------------------------------------------------------
+
+void LocalGenerator::ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source) {
+  Book& b = book();
+  if (b.ahead.source != 0 || b.served + n <= policy.bytes / 2) return;
+  b.ahead = source.request_ahead();
+  b.ahead_at = now;
+}
+
 void LocalGenerator::generate(std::span<std::uint8_t> out, const ReseedPolicy& policy, KeySource& source) {
   while (!out.empty()) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), policy.bytes));
     const std::int64_t now = now_ns(policy);
     if (due(n, now, policy)) reseed(now, source);
+    ask_ahead(n, now, policy, source);
     output_.generate(out.first(n));
     book().served += n;
     out = out.subspan(n);

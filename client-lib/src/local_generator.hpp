@@ -18,7 +18,12 @@
 //    clone() finds them zero, so its "seeded" flag (in those pages) is false
 //    and it reseeds before its first byte: it never serves a byte its parent
 //    could serve, without relying on pthread_atfork;
-//  - a thread's generators are wiped when it exits, and at every reseed.
+//  - a thread's generators are wiped when it exits, and at every reseed;
+//  - the next key is asked for when half the byte budget is spent and
+//    collected at the reseed, so a reseed does not wait a round trip; until
+//    then it is in the kernel's socket buffer, not in this process, and a
+//    key asked for more than kAheadLifetime before the reseed is discarded
+//    for a fresh one.
 // Prediction-resistance requests never come here (DaemonLink sends them to
 // the daemon).
 #pragma once
@@ -37,6 +42,10 @@ namespace rngpool::detail {
 
 using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 
+// A key asked for ahead is used only within this time of the asking: the
+// key a reseed installs left the daemon at most this long before.
+inline constexpr std::chrono::nanoseconds kAheadLifetime = std::chrono::seconds(1);
+
 // When a key must be replaced.  `clock` null or empty: CLOCK_MONOTONIC_COARSE
 // (a tick of a few milliseconds is nothing against a 60 s interval, and it
 // costs no system call).
@@ -46,10 +55,30 @@ struct ReseedPolicy {
   const SteadyClock* clock = nullptr;
 };
 
-// Where a fresh key comes from: the daemon, in DaemonLink.  Throws on failure.
+// A key asked for ahead of need: which source (a DaemonLink's serial) and
+// which of its requests.  source == 0: none.
+struct KeyTicket {
+  std::uint64_t source = 0;
+  std::uint32_t request = 0;
+};
+
+// Where a fresh key comes from: the daemon, in DaemonLink.
 class KeySource {
  public:
+  // A key now; throws on failure.
   virtual void fetch(std::span<std::uint8_t, core::kKeySize> key) = 0;
+  // Asks for a key to collect() later, so that the reseed need not wait a
+  // round trip; an empty ticket when it could not (collect() then fails
+  // and fetch() runs at the reseed, as without this).  Never throws.
+  virtual KeyTicket request_ahead() { return {}; }
+  // The key asked for with `ticket`, when it is still on its way on this
+  // source and arrives whole and accepted; false otherwise (the caller then
+  // fetch()es: a failure here is never the caller's error).
+  virtual bool collect(const KeyTicket& ticket, std::span<std::uint8_t, core::kKeySize> key) {
+    (void)ticket;
+    (void)key;
+    return false;
+  }
 
  protected:
   ~KeySource() = default;
@@ -78,6 +107,8 @@ class LocalGenerator {
   bool seeded() const;
   bool locked() const { return book_.locked() && output_.locked(); }
   std::uint64_t reseeds() const { return reseeds_; }
+  // Reseeds whose key was asked for ahead and collected (tests, benchmarks).
+  std::uint64_t reseeds_ahead() const { return reseeds_ahead_; }
   // For the tests: every locked page this generator owns.
   std::span<const std::uint8_t> key_memory() const { return output_.secure_memory(); }
   std::span<const std::uint8_t> book_memory() const { return book_.bytes(); }
@@ -88,10 +119,12 @@ class LocalGenerator {
   const Book& book() const;
   bool due(std::size_t n, std::int64_t now, const ReseedPolicy& policy) const;
   void reseed(std::int64_t now, KeySource& source);
+  void ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source);
 
   core::SecureBuffer book_;  // Book: seeded flag, counters, the incoming key
   core::FastKeyErasure output_;
   std::uint64_t reseeds_ = 0;  // in this process's lifetime of the object (tests)
+  std::uint64_t reseeds_ahead_ = 0;
   bool usable_ = false;
 };
 

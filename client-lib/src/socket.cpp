@@ -38,6 +38,12 @@ void Socket::close() noexcept {
   }
 }
 
+bool Socket::peer_closed() const noexcept {
+  if (fd_ < 0) return true;
+  char byte;
+  return ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 // ---------------------------------------------------------------------------
 // Connecting
 //

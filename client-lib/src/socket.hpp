@@ -24,6 +24,9 @@ class Socket {
   // Closing sends nothing: a forked child drops its copy of the parent's
   // connection this way without disturbing the parent.
   void close() noexcept;
+  // The peer has closed its end and nothing is left to read (a peek, never
+  // waits): the daemon is gone or has dropped us.
+  bool peer_closed() const noexcept;
 
   // Each waits at most `timeout` for the peer to make progress.  Throw
   // rngpool::Error (io with the errno, or os_error 0 at end of stream; timeout).

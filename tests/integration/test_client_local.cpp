@@ -222,11 +222,82 @@ TEST_CASE("local generator: reseeds after reseed_bytes of output", "[client][loc
   options.reseed_bytes = 64 * 1024;
   const Client client(options);
   for (int i = 0; i < 4 * 64 * 1024 / 32; ++i) client.token_bytes(32);
-  CHECK(requests.since() == 4);
+  const auto* generator = detail::find_thread_generator(daemon.socket_path(), false);
+  REQUIRE(generator != nullptr);
+  CHECK(generator->reseeds() == 4);
+  CHECK(generator->reseeds_ahead() == 3);  // each key after the first was asked for at half its predecessor's budget
   client.token_bytes(32);
-  CHECK(requests.since() == 1);
+  CHECK(generator->reseeds() == 5);
+  CHECK(generator->reseeds_ahead() == 4);  // asked for at 224 KiB
+  CHECK(requests.since() == 5);            // one GET_RANDOM per key, none left out
   draw(client, 200 * 1024);  // larger than the limit: pieces, each under a fresh key
+  CHECK(generator->reseeds() == 9);
   CHECK(requests.since() == 4);
+}
+
+// The next key is asked for at half the budget, so a reseed finds its reply
+// waiting instead of a round trip; every case where that reply can no
+// longer be used falls back to a fetch of its own, and the stream stays in
+// step.
+TEST_CASE("local generator: keys asked for ahead, and every way one is dropped", "[client][local]") {
+  TestDaemon daemon;
+  auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+  ClientOptions options = local_options(daemon.socket_path());
+  options.reseed_bytes = 64 * 1024;
+  options.clock = [now] { return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(now->load())); };
+  const Client client(options);
+  draw(client, 64 * 1024);  // the first key, and the second asked for
+  const auto* generator = detail::find_thread_generator(daemon.socket_path(), false);
+  REQUIRE(generator != nullptr);
+  draw(client, 64 * 1024);
+  CHECK(generator->reseeds() == 2);
+  CHECK(generator->reseeds_ahead() == 1);
+
+  SECTION("another exchange on the link reads and wipes the reply first") {
+    CHECK(client.status().size() > 0);
+    draw(client, 64 * 1024);
+    CHECK(generator->reseeds() == 3);
+    CHECK(generator->reseeds_ahead() == 1);  // fetched: the one asked for was gone
+  }
+  SECTION("a key asked for more than a second before its reseed is dropped") {
+    *now += std::chrono::nanoseconds(detail::kAheadLifetime + 1ms).count();
+    draw(client, 64 * 1024);
+    CHECK(generator->reseeds() == 3);
+    CHECK(generator->reseeds_ahead() == 1);
+  }
+  SECTION("a fork child neither reads its parent's reply nor keeps its ticket") {
+    const auto child_bytes = [&] {
+      int fds[2];
+      REQUIRE(::pipe(fds) == 0);
+      const pid_t child = ::fork();
+      REQUIRE(child >= 0);
+      if (child == 0) {
+        std::vector<std::uint8_t> out(64 * 1024);
+        int code = 0;
+        try {
+          client.fill(out);
+          code = ::write(fds[1], out.data(), 64) == 64 ? 0 : 2;
+        } catch (...) {
+          code = 1;
+        }
+        ::_exit(code);
+      }
+      ::close(fds[1]);
+      std::vector<std::uint8_t> first(64);
+      const bool read_all = ::read(fds[0], first.data(), first.size()) == 64;
+      ::close(fds[0]);
+      int status = 0;
+      REQUIRE(::waitpid(child, &status, 0) == child);
+      CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+      CHECK(read_all);
+      return first;
+    }();
+    const auto parent = draw(client, 64 * 1024);
+    CHECK(generator->reseeds_ahead() == 2);  // the parent's reply was still there for it
+    CHECK(std::vector<std::uint8_t>(parent.begin(), parent.begin() + 64) != child_bytes);
+  }
+  CHECK(client.status().size() > 0);  // whatever happened, the stream is in step
+  CHECK(draw(client, 64 * 1024).size() == 64 * 1024);
 }
 
 TEST_CASE("local generator: reseeds once the key is reseed_interval old (injected clock)", "[client][local]") {

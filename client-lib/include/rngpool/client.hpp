@@ -20,8 +20,11 @@
 // require_hwrng, a fast-key-erasure ChaCha20 key and at most 4 KiB of
 // unserved keystream, in locked, undumpable pages wiped in a fork child, at
 // thread exit and at every reseed; it is rekeyed from the daemon before 1 MiB
-// of output, after 60 s and after fork.  Requests with prediction resistance,
-// and every request with the generator off, ask the daemon for fresh bytes.
+// of output, after 60 s and after fork (the next key is asked for at half the
+// byte budget and read at the reseed, so the reseed does not wait a round
+// trip; README › Local generator says when it is dropped instead).  Requests
+// with prediction resistance, and every request with the generator off, ask
+// the daemon for fresh bytes.
 // Composite calls (shuffle, sample, password, ...) draw a batch once and wipe
 // it when they return.
 #pragma once
