@@ -51,6 +51,7 @@ struct ConfigText {
   char* require_hwrng = nullptr;
   char* prediction_resistance = nullptr;
   char* local_generator = nullptr;
+  char* local_cipher = nullptr;
 };
 
 bool read_config(const OSSL_DISPATCH* in, const OSSL_CORE_HANDLE* handle, ConfigText& text) {
@@ -64,6 +65,7 @@ bool read_config(const OSSL_DISPATCH* in, const OSSL_CORE_HANDLE* handle, Config
       OSSL_PARAM_construct_utf8_ptr("require_hwrng", &text.require_hwrng, 0),
       OSSL_PARAM_construct_utf8_ptr("prediction_resistance", &text.prediction_resistance, 0),
       OSSL_PARAM_construct_utf8_ptr("local_generator", &text.local_generator, 0),
+      OSSL_PARAM_construct_utf8_ptr("local_cipher", &text.local_cipher, 0),
       OSSL_PARAM_construct_end()};
   return get_params(handle, params) == 1;
 }
@@ -82,21 +84,41 @@ bool parse_yes_no(ProviderContext& provider, const char* key, const char* value,
   return false;
 }
 
+// aes-256-ctr|chacha20 (absent: `fallback`); anything else is a configuration error.
+bool parse_cipher(ProviderContext& provider, const char* value, bool fallback_aes, bool& aes) {
+  if (!value) {
+    aes = fallback_aes;
+    return true;
+  }
+  if (std::strcmp(value, "aes-256-ctr") == 0 || std::strcmp(value, "chacha20") == 0) {
+    aes = std::strcmp(value, "aes-256-ctr") == 0;
+    return true;
+  }
+  provider.config_error = std::string("local_cipher = \"") + value + "\": expected aes-256-ctr or chacha20";
+  return false;
+}
+
 // local_generator (default yes): librngpool's per-thread fast-key-erasure
 // generator, keyed by the daemon (README › The local generator).  `no` sends
 // every draw to the daemon, for an operator who wants each byte to be one the
 // daemon served and counted, at a daemon round trip per call.
+// local_cipher (default aes-256-ctr): the generator's cipher.  AES-256-CTR is
+// the primitive of the CTR-DRBG this provider stands in for, and on a CPU
+// with AES instructions it makes a 64 KiB RAND_bytes twice as fast as
+// ChaCha20 does (README › OpenSSL).
 void configure(ProviderContext& provider, const ConfigText& text) {
   if (text.socket) provider.socket = text.socket;
-  bool require_hwrng = false, prediction_resistance = false, local_generator = true;
+  bool require_hwrng = false, prediction_resistance = false, local_generator = true, aes = true;
   if (!parse_yes_no(provider, "require_hwrng", text.require_hwrng, false, require_hwrng) ||
       !parse_yes_no(provider, "prediction_resistance", text.prediction_resistance, false, prediction_resistance) ||
-      !parse_yes_no(provider, "local_generator", text.local_generator, true, local_generator)) {
+      !parse_yes_no(provider, "local_generator", text.local_generator, true, local_generator) ||
+      !parse_cipher(provider, text.local_cipher, true, aes)) {
     return;
   }
   if (require_hwrng) provider.flags |= RNGPOOL_REQUIRE_HWRNG;
   if (prediction_resistance) provider.flags |= RNGPOOL_PREDICTION_RESISTANCE;
   if (!local_generator) provider.flags |= RNGPOOL_NO_LOCAL_GENERATOR;
+  if (aes) provider.flags |= RNGPOOL_LOCAL_AES256_CTR;
 }
 
 void take_error_upcalls(ProviderContext& provider, const OSSL_DISPATCH* in) {

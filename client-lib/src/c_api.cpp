@@ -88,6 +88,7 @@ rngpool_client* open_client(const char* socket_path, unsigned flags, unsigned co
     options.flags = {(flags & RNGPOOL_PREDICTION_RESISTANCE) != 0,
                      (flags & RNGPOOL_REQUIRE_HWRNG) != 0, (flags & RNGPOOL_NONBLOCK) != 0};
     options.local_generator = (flags & RNGPOOL_NO_LOCAL_GENERATOR) == 0;
+    if (flags & RNGPOOL_LOCAL_AES256_CTR) options.local_cipher = rngpool::LocalCipher::aes256_ctr;
     return new rngpool_client{rngpool::Client(std::move(options))};
   } catch (...) {
     last_error = "out of memory";

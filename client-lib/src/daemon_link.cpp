@@ -70,6 +70,7 @@ static std::uint64_t next_serial() {
 DaemonLink::DaemonLink(ClientOptions options)
     : options_(resolved(std::move(options))),
       local_(options_.local_generator && environment_allows_local()),
+      cipher_(options_.local_cipher == LocalCipher::aes256_ctr ? core::Cipher::aes256_ctr : core::Cipher::chacha20),
       policy_{options_.reseed_bytes,
               std::chrono::duration_cast<std::chrono::nanoseconds>(options_.reseed_interval).count(),
               &options_.clock},
@@ -342,7 +343,7 @@ void DaemonLink::fill(std::span<std::uint8_t> out, RequestFlags flags) {
   const RequestFlags all = flags | options_.flags;
   const std::uint16_t wire = wire_flags(all);
   if (local_ && !all.prediction_resistance && !out.empty()) {
-    if (LocalGenerator* generator = thread_generator(serial_, options_.socket_path, all.require_hwrng)) {
+    if (LocalGenerator* generator = thread_generator(serial_, options_.socket_path, all.require_hwrng, cipher_)) {
       LinkKeySource source(*this, wire);
       generator->generate(out, policy_, source);
       return;

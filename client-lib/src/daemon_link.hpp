@@ -68,6 +68,7 @@ class DaemonLink final : public Client::State {
 
   const ClientOptions options_;
   const bool local_;            // options_.local_generator and not switched off by the environment
+  const core::Cipher cipher_;   // options_.local_cipher
   const ReseedPolicy policy_;   // from options_
   const std::uint64_t serial_;  // unique among this process's links, never 0
   std::mutex mutex_;  // one request/reply exchange at a time on socket_

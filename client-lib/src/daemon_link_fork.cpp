@@ -29,7 +29,7 @@
 // parent's registration, already inherited, may have been complete; handlers
 // registered twice would lock the list twice in the child's next fork.
 #include "daemon_link.hpp"
-#include "generator/chacha20.hpp"
+#include "generator/stream_cipher.hpp"
 
 #include <atomic>
 #include <new>
@@ -90,7 +90,7 @@ std::unique_lock<std::mutex> DaemonLink::lock_for_exchange() {
 
 void DaemonLink::before_fork() noexcept {
   // Before the list lock: it may wait for another thread's first fetch.
-  core::ChaCha20::prepare_for_fork();
+  core::StreamCipher::prepare_for_fork();
   live_links.mutex.lock();
   live_links.forking.store(true, std::memory_order_release);
   for (DaemonLink* link = live_links.first; link; link = link->later_) link->mutex_.lock();

@@ -49,7 +49,7 @@ std::int64_t now_ns(const ReseedPolicy& policy) {
 
 }  // namespace
 
-LocalGenerator::LocalGenerator() : book_(sizeof(Book)) {
+LocalGenerator::LocalGenerator(core::Cipher cipher) : book_(sizeof(Book)), output_(cipher) {
   new (book_.data()) Book{};
   usable_ = book_.wipe_on_fork() && output_.wipe_on_fork();
   live_generators.fetch_add(1, std::memory_order_relaxed);
@@ -155,9 +155,9 @@ void LocalGenerator::generate(std::span<std::uint8_t> out, const ReseedPolicy& p
 // ---------------------------------------------------------------------------
 // One generator per thread and key source
 //
-// Keyed by (socket path, require_hwrng): a require_hwrng client never draws
-// from a key fetched without that flag, and clients of the same daemon with
-// the same demand share one generator per thread (a Client made per call
+// Keyed by (socket path, require_hwrng, cipher): a require_hwrng client never
+// draws from a key fetched without that flag, and clients of the same daemon
+// with the same demand share one generator per thread (a Client made per call
 // still pays one reseed, not one per call).  The table is thread_local, so
 // the fast path takes no lock: a trivially destructible cache remembers the
 // last link (by serial, never reused, unlike an address) for each flag and
@@ -172,12 +172,18 @@ namespace {
 struct Entry {
   std::string socket_path;
   bool require_hwrng;
+  core::Cipher cipher;
   std::unique_ptr<LocalGenerator> generator;
 };
 
+constexpr int kSlots = 4;  // (require_hwrng, cipher)
+int slot_of(bool require_hwrng, core::Cipher cipher) {
+  return (require_hwrng ? 2 : 0) + (cipher == core::Cipher::aes256_ctr ? 1 : 0);
+}
+
 struct ThreadCache {
-  std::uint64_t link[2];
-  LocalGenerator* generator[2];
+  std::uint64_t link[kSlots];
+  LocalGenerator* generator[kSlots];
   bool gone;
 };
 thread_local constinit ThreadCache cache{};
@@ -192,22 +198,23 @@ struct ThreadTable {
 };
 thread_local ThreadTable table;
 
-Entry* find(const std::string& socket_path, bool require_hwrng) {
+Entry* find(const std::string& socket_path, bool require_hwrng, core::Cipher cipher) {
   const auto it = std::find_if(table.entries.begin(), table.entries.end(), [&](const Entry& e) {
-    return e.require_hwrng == require_hwrng && e.socket_path == socket_path;
+    return e.require_hwrng == require_hwrng && e.cipher == cipher && e.socket_path == socket_path;
   });
   return it == table.entries.end() ? nullptr : &*it;
 }
 
 }  // namespace
 
-LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng) {
-  const int slot = require_hwrng ? 1 : 0;
+LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng,
+                                 core::Cipher cipher) {
+  const int slot = slot_of(require_hwrng, cipher);
   if (cache.link[slot] == link) return cache.generator[slot];
   if (cache.gone) return nullptr;
-  Entry* entry = find(socket_path, require_hwrng);
+  Entry* entry = find(socket_path, require_hwrng, cipher);
   if (!entry) {
-    table.entries.push_back({socket_path, require_hwrng, std::make_unique<LocalGenerator>()});
+    table.entries.push_back({socket_path, require_hwrng, cipher, std::make_unique<LocalGenerator>(cipher)});
     entry = &table.entries.back();
   }
   LocalGenerator* generator = entry->generator->usable() ? entry->generator.get() : nullptr;
@@ -216,9 +223,10 @@ LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_p
   return generator;
 }
 
-const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng) {
+const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng,
+                                            core::Cipher cipher) {
   if (cache.gone) return nullptr;
-  const Entry* entry = find(socket_path, require_hwrng);
+  const Entry* entry = find(socket_path, require_hwrng, cipher);
   return entry ? entry->generator.get() : nullptr;
 }
 

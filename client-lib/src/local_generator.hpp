@@ -2,8 +2,9 @@
 //
 // Why: a daemon round trip per token made librngpool ~300x slower than
 // getrandom(2) (issue 11).  So each thread keeps, per key source (socket
-// path, require_hwrng), a ChaCha20 fast-key-erasure generator (generator/,
-// the daemon's own implementation) keyed by 32 bytes from rngpoold, and
+// path, require_hwrng) and cipher, a fast-key-erasure generator (generator/,
+// the daemon's own implementation; ChaCha20, or AES-256-CTR when the client
+// asks) keyed by 32 bytes from rngpoold, and
 // serves small and large requests from it without a lock or a system call.
 //
 // What is cached, and why it is safe (README › Local generator):
@@ -28,7 +29,7 @@
 // the daemon).
 #pragma once
 
-#include "generator/chacha20.hpp"
+#include "generator/stream_cipher.hpp"
 #include "generator/fast_key_erasure.hpp"
 #include "generator/secure_memory.hpp"
 
@@ -86,7 +87,7 @@ class KeySource {
 
 class LocalGenerator {
  public:
-  LocalGenerator();   // unseeded
+  explicit LocalGenerator(core::Cipher cipher = core::Cipher::chacha20);  // unseeded
   ~LocalGenerator();  // wipes
   LocalGenerator(const LocalGenerator&) = delete;
   LocalGenerator& operator=(const LocalGenerator&) = delete;
@@ -129,12 +130,14 @@ class LocalGenerator {
 };
 
 // The calling thread's generator for the key source (socket_path,
-// require_hwrng), made on first use; `link` (a DaemonLink's serial, never
-// 0) only speeds up finding it again.  Null when the thread is exiting (its
-// generators are already gone) or when the generator is unusable.
-LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng);
+// require_hwrng) and cipher, made on first use; `link` (a DaemonLink's
+// serial, never 0) only speeds up finding it again.  Null when the thread is
+// exiting (its generators are already gone) or when the generator is unusable.
+LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng,
+                                 core::Cipher cipher = core::Cipher::chacha20);
 // The calling thread's generator for the key source if it has one, for tests.
-const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng);
+const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng,
+                                            core::Cipher cipher = core::Cipher::chacha20);
 // Live generators in the process (all threads), for tests of thread exit.
 std::size_t live_local_generators();
 

@@ -35,7 +35,7 @@
 #include <memory>
 #include <span>
 
-#include "generator/chacha20.hpp"  // kKeySize
+#include "generator/stream_cipher.hpp"  // kKeySize
 
 namespace rngpool::core {
 

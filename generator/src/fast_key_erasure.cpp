@@ -1,4 +1,4 @@
-// ChaCha20 fast key erasure: the key ratchet, the buffer, the direct path.
+// Fast key erasure: the key ratchet, the buffer, the direct path.
 #include "generator/fast_key_erasure.hpp"
 
 #include <algorithm>
@@ -14,7 +14,7 @@ namespace rngpool::core {
 // mapping is locked and hidden from dumps, and tests can search all of it.
 // ---------------------------------------------------------------------------
 
-FastKeyErasure::FastKeyErasure() : memory_(kBlockSize + kRefillBytes) { scrub(); }
+FastKeyErasure::FastKeyErasure(Cipher cipher) : cipher_(cipher), memory_(kBlockSize + kRefillBytes) { scrub(); }
 
 std::span<std::uint8_t, kKeySize> FastKeyErasure::key_slot() {
   return memory_.bytes().first<kKeySize>();

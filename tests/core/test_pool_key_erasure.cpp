@@ -1,6 +1,7 @@
-// ChaCha20 fast key erasure: the ratchet, the buffer, the direct path.  The
-// expected streams are rebuilt with the ChaCha20 wrapper itself, whose RFC
-// 8439 vectors are checked in test_pool_chacha20.cpp.
+// Fast key erasure: the ratchet, the buffer, the direct path, over each
+// cipher (ChaCha20 and AES-256-CTR: every case runs for both).  The expected
+// streams are rebuilt with the cipher wrapper itself, whose RFC 8439 and
+// SP 800-38A vectors are checked in test_stream_cipher.cpp.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -9,12 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "generator/chacha20.hpp"
+#include "generator/stream_cipher.hpp"
 #include "generator/fast_key_erasure.hpp"
 #include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 
-using rngpool::core::ChaCha20;
+using rngpool::core::Cipher;
+using rngpool::core::StreamCipher;
 using rngpool::core::FastKeyErasure;
 using rngpool::core::kKeySize;
 using rngpool::test::contains;
@@ -38,8 +40,8 @@ Key copy(std::span<const std::uint8_t, kKeySize> key) {
 }
 
 // The stream a key makes: its first 32 bytes are the next key.
-std::vector<std::uint8_t> stream_of(const Key& key, std::size_t n) {
-  ChaCha20 c;
+std::vector<std::uint8_t> stream_of(Cipher cipher, const Key& key, std::size_t n) {
+  StreamCipher c(cipher);
   c.start(key);
   std::vector<std::uint8_t> out(n);
   c.keystream(out);
@@ -64,12 +66,13 @@ constexpr std::size_t kOut = FastKeyErasure::kBlockSize;
 }  // namespace
 
 TEST_CASE("Key erasure: a refill takes the next key from the first 32 keystream bytes", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   const Key k0 = key_of(0x42);
   g.rekey(k0);
   CHECK(g.buffered() == 0);
 
-  const auto expected = stream_of(k0, kOut + kRefill);
+  const auto expected = stream_of(cipher, k0, kOut + kRefill);
   const auto out = generate(g, 32);
   CHECK(std::vector<std::uint8_t>(g.key().begin(), g.key().end()) == slice(expected, 0, kKeySize));
   CHECK(out == slice(expected, kOut, 32));
@@ -79,18 +82,20 @@ TEST_CASE("Key erasure: a refill takes the next key from the first 32 keystream 
 }
 
 TEST_CASE("Key erasure: large requests get a keystream of their own", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   const Key k0 = key_of(0x17);
   g.rekey(k0);
   const std::size_t n = FastKeyErasure::kDirectBytes + 5;
-  const auto expected = stream_of(k0, kOut + n);
+  const auto expected = stream_of(cipher, k0, kOut + n);
   CHECK(generate(g, n) == slice(expected, kOut, n));
   CHECK(std::vector<std::uint8_t>(g.key().begin(), g.key().end()) == slice(expected, 0, kKeySize));
   CHECK(g.buffered() == 0);
 }
 
 TEST_CASE("Key erasure: the key changes on every refill and every direct request", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   g.rekey(key_of(1));
   std::set<Key> keys{copy(g.key())};
   std::size_t refills = 0;
@@ -110,7 +115,8 @@ TEST_CASE("Key erasure: the key changes on every refill and every direct request
 }
 
 TEST_CASE("Key erasure: no earlier key and no served byte is left in our memory", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   g.rekey(key_of(9));
   std::vector<Key> old_keys;
   std::vector<std::vector<std::uint8_t>> served;
@@ -134,7 +140,8 @@ TEST_CASE("Key erasure: no earlier key and no served byte is left in our memory"
 }
 
 TEST_CASE("Key erasure: rekey() discards buffered output", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   g.rekey(key_of(3));
   generate(g, 32);
   REQUIRE(g.buffered() > 0);
@@ -145,7 +152,7 @@ TEST_CASE("Key erasure: rekey() discards buffered output", "[pool][erasure]") {
   const auto buffer = g.secure_memory().subspan(kKeySize);
   CHECK(std::all_of(buffer.begin(), buffer.end(), [](std::uint8_t b) { return b == 0; }));
   // The next output is k1's, not leftovers made under the old key.
-  CHECK(generate(g, 32) == slice(stream_of(k1, kOut + 32), kOut, 32));
+  CHECK(generate(g, 32) == slice(stream_of(cipher, k1, kOut + 32), kOut, 32));
 }
 
 // Issue 9, item 4: a direct request whose size is not a multiple of 64 left
@@ -154,7 +161,8 @@ TEST_CASE("Key erasure: rekey() discards buffered output", "[pool][erasure]") {
 // copies are masked, see process_memory.hpp) for the tail of every reply and
 // for every key that made output, while the generator is still alive.
 TEST_CASE("Key erasure: no served tail and no used key is left anywhere in the process", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   Key seed{};
   std::random_device device;
   for (auto& b : seed) b = static_cast<std::uint8_t>(device());
@@ -186,7 +194,8 @@ TEST_CASE("Key erasure: no served tail and no used key is left anywhere in the p
 // refill and direct request.  wipe() clears our copy, so a hit anywhere is a
 // copy outside it.
 TEST_CASE("Key erasure: between calls the next key is nowhere but in our locked memory", "[pool][erasure]") {
-  FastKeyErasure g;
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  FastKeyErasure g(cipher);
   Key seed{};
   std::random_device device;
   for (auto& b : seed) b = static_cast<std::uint8_t>(device());

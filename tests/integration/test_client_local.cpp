@@ -385,6 +385,37 @@ TEST_CASE("local generator: a daemon gone at reseed time fails the call", "[clie
   }
 }
 
+TEST_CASE("local generator: AES-256-CTR when asked, through ClientOptions and the C flag, in a generator of its own", "[client][local]") {
+  TestDaemon daemon;
+  RequestCounter requests(daemon.socket_path());
+  ClientOptions options = local_options(daemon.socket_path());
+  options.local_cipher = LocalCipher::aes256_ctr;
+  const Client aes(options);
+  CHECK(aes.token_bytes(32).size() == 32);
+  const auto* generator = detail::find_thread_generator(daemon.socket_path(), false, core::Cipher::aes256_ctr);
+  REQUIRE(generator != nullptr);
+  CHECK(generator->reseeds() == 1);
+  CHECK(detail::find_thread_generator(daemon.socket_path(), false, core::Cipher::chacha20) == nullptr);
+  CHECK(requests.since() == 1);
+
+  // The C flag selects the same thread's AES generator: no second reseed.
+  rngpool_client* handle = rngpool_open_with(daemon.socket_path().c_str(), RNGPOOL_LOCAL_AES256_CTR);
+  REQUIRE(handle != nullptr);
+  std::uint8_t buffer[64];
+  REQUIRE(rngpool_bytes(handle, buffer, sizeof buffer) == RNGPOOL_OK);
+  rngpool_close(handle);
+  CHECK(generator->reseeds() == 1);
+  CHECK(requests.since() == 0);
+
+  // A ChaCha20 client of the same daemon keys a generator of its own.
+  const Client chacha(local_options(daemon.socket_path()));
+  CHECK(chacha.token_bytes(32).size() == 32);
+  CHECK(detail::find_thread_generator(daemon.socket_path(), false, core::Cipher::chacha20) != nullptr);
+  CHECK(requests.since() == 1);
+  CHECK(draw(aes, 3 * 1024 * 1024).size() == 3 * 1024 * 1024);  // the direct path, pieces under fresh keys
+  CHECK(generator->reseeds() == 4);
+}
+
 TEST_CASE("local generator: switched off by the C flag and by RNGPOOL_LOCAL_GENERATOR=0", "[client][local]") {
   TestDaemon daemon;
   RequestCounter requests(daemon.socket_path());

@@ -299,6 +299,26 @@ TEST_CASE("openssl provider: a provider config value that is not yes or no makes
   CHECK(other.err.find("local_generator = \"0\": expected yes or no") != std::string::npos);
 }
 
+TEST_CASE("openssl provider: local_cipher chooses the generator's cipher, and a value it does not know fails every draw", "[openssl]") {
+  TestDaemon daemon;
+  for (const std::string cipher : {"aes-256-ctr", "chacha20"}) {
+    INFO(cipher);
+    const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, "local_cipher = " + cipher + "\n");
+    const std::uint64_t before = bytes_served(daemon.socket_path());
+    const CommandResult rand = with_config(config, "openssl rand 65536 | wc -c");
+    INFO(rand.err);
+    REQUIRE(rand.exit_code == 0);
+    CHECK(std::stoul(rand.out) == 65536);
+    CHECK(bytes_served(daemon.socket_path()) >= before + 32);
+  }
+  const fs::path bad = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, "local_cipher = aes\n");
+  const CommandResult rand = with_config(bad, "openssl rand -hex 32");
+  INFO(rand.out << rand.err);
+  CHECK(rand.exit_code != 0);
+  CHECK(hex_digits(rand.out) == 0);
+  CHECK(rand.err.find("local_cipher = \"aes\": expected aes-256-ctr or chacha20") != std::string::npos);
+}
+
 namespace {
 
 std::string replace_once(std::string text, const std::string& from, const std::string& to) {

@@ -1,12 +1,13 @@
-// The output generator: ChaCha20 with fast key erasure (D. J. Bernstein,
-// "Fast-key-erasure random-number generators", 2017).
+// The output generator: a stream cipher with fast key erasure (D. J.
+// Bernstein, "Fast-key-erasure random-number generators", 2017): ChaCha20
+// for the daemon's pool and by default, AES-256-CTR where a client asks.
 //
 // Why: the key that produced a byte must be gone before that byte leaves us,
 // so nothing captured from memory later can reproduce output already handed
-// out.  Each refill runs ChaCha20 under the current key (nonce 0, counter 0)
+// out.  Each refill runs the cipher under the current key (nonce 0, counter 0)
 // and writes the first 32 keystream bytes straight over the key in our
 // memory, before any output is made.  A key thus makes exactly one keystream,
-// of at most 64 B + 64 KiB, and the ChaCha20 counter cannot wrap.
+// of at most 64 B + the largest request, and the block counter cannot wrap.
 // The other half of the first 64-byte block is wiped unused: output then
 // starts on a block boundary, where OpenSSL's bulk code runs about 6% faster
 // than from mid-block (measured).
@@ -18,13 +19,13 @@
 //  - requests of kDirectBytes or more get a keystream of their own: the first
 //    32 bytes become the next key, the rest goes straight into the caller's
 //    span, which saves a copy and a wipe per byte (this is the path that
-//    has to run at raw EVP ChaCha20 speed).
+//    has to run at the raw EVP cipher's speed).
 // Buffered bytes a direct request skips stay buffered for later small
 // requests; rekey() (a reseed) discards them, so no byte made before a
 // reseed is served after it.
 //
 // Key and buffer live in one SecureBuffer.  The EVP context's copy of the
-// key does not (see chacha20.hpp): the context is keyed from our key slot at
+// key does not (see stream_cipher.hpp): the context is keyed from our key slot at
 // the start of a refill and re-keyed with an all-zero key (scrubbed) at its
 // end, so between calls OpenSSL's heap holds no key that made output nor the
 // key that will make the next: the only copy of that one is in our locked,
@@ -35,7 +36,7 @@
 #include <cstdint>
 #include <span>
 
-#include "generator/chacha20.hpp"
+#include "generator/stream_cipher.hpp"
 #include "generator/secure_memory.hpp"
 
 namespace rngpool::core {
@@ -51,9 +52,11 @@ class FastKeyErasure {
   // same near 2.5 KiB; at 1 KiB the buffer is 35% faster, at 4 KiB the
   // direct path is 15% faster.
   static constexpr std::size_t kDirectBytes = 3 * 1024;
-  static constexpr std::size_t kBlockSize = 64;  // RFC 8439 §2.3
+  static constexpr std::size_t kBlockSize = kChaChaBlock;  // what EVP is asked for at once
 
-  FastKeyErasure();  // all-zero key: call rekey() before generate()
+  // All-zero key: call rekey() before generate().
+  explicit FastKeyErasure(Cipher cipher = Cipher::chacha20);
+  Cipher cipher() const { return cipher_.cipher(); }
 
   // Replaces the key (a reseed) and discards all buffered output.
   void rekey(std::span<const std::uint8_t, kKeySize> key);
@@ -83,7 +86,7 @@ class FastKeyErasure {
   void serve(std::span<std::uint8_t> out);
   void generate_direct(std::span<std::uint8_t> out);
 
-  ChaCha20 cipher_;
+  StreamCipher cipher_;
   SecureBuffer memory_;  // [key | unused half block | keystream buffer]
   std::size_t position_ = kRefillBytes;  // next unserved byte in the buffer
 };

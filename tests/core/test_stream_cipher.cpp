@@ -1,4 +1,6 @@
-// The ChaCha20 wrapper the pool uses, against RFC 8439.
+// The stream-cipher wrapper the generators use: ChaCha20 against RFC 8439,
+// AES-256-CTR against NIST SP 800-38A, and both for stream continuity and
+// for what they leave in memory.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -7,11 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "generator/chacha20.hpp"
+#include "generator/stream_cipher.hpp"
 #include "rngpool/test/process_memory.hpp"
 #include "test_pool_support.hpp"
 
-using rngpool::core::ChaCha20;
+using rngpool::core::Cipher;
+using rngpool::core::StreamCipher;
 using rngpool::core::kKeySize;
 using rngpool::core::kNonceSize;
 using rngpool::test::from_hex;
@@ -33,7 +36,7 @@ std::array<std::uint8_t, kNonceSize> nonce_of(std::string_view hex) {
   return nonce;
 }
 
-std::vector<std::uint8_t> keystream(ChaCha20& c, std::size_t n) {
+std::vector<std::uint8_t> keystream(StreamCipher& c, std::size_t n) {
   std::vector<std::uint8_t> out(n);
   c.keystream(out);
   return out;
@@ -42,7 +45,7 @@ std::vector<std::uint8_t> keystream(ChaCha20& c, std::size_t n) {
 }  // namespace
 
 TEST_CASE("ChaCha20: RFC 8439 §2.3.2 block function test vector", "[pool][chacha20]") {
-  ChaCha20 c;
+  StreamCipher c;
   c.start(rfc_key(), 1, nonce_of("000000090000004a00000000"));
   CHECK(keystream(c, 64) == from_hex("10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e"
                                      "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e"));
@@ -59,7 +62,7 @@ TEST_CASE("ChaCha20: RFC 8439 §2.4.2 encryption test vector", "[pool][chacha20]
       "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8"
       "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab7793736"
       "5af90bbf74a35be6b40b8eedf2785e42874d");
-  ChaCha20 c;
+  StreamCipher c;
   c.start(rfc_key(), 1, nonce_of("000000000000004a00000000"));
   auto ciphertext = keystream(c, plaintext.size());
   for (std::size_t i = 0; i < plaintext.size(); ++i) {
@@ -68,12 +71,31 @@ TEST_CASE("ChaCha20: RFC 8439 §2.4.2 encryption test vector", "[pool][chacha20]
   CHECK(ciphertext == expected);
 }
 
-TEST_CASE("ChaCha20: calls continue the stream, even mid-block and across zero chunks", "[pool][chacha20]") {
-  ChaCha20 whole;
+// SP 800-38A F.5.5, CTR-AES256.Encrypt: the counter block f0..ff pins the
+// IV layout (nonce f0..fb, then the big-endian counter fcfdfeff), and the
+// second block shows the counter's increment.
+TEST_CASE("AES-256-CTR: NIST SP 800-38A F.5.5 test vector", "[pool][aes]") {
+  const auto key = from_hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+  const auto plaintext = from_hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                                  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const auto expected = from_hex("601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5"
+                                 "2b0930daa23de94ce87017ba2d84988ddfc9c58db67aada613c2dd08457941a6");
+  std::array<std::uint8_t, kKeySize> k{};
+  std::copy(key.begin(), key.end(), k.begin());
+  StreamCipher c(Cipher::aes256_ctr);
+  c.start(k, 0xfcfdfeff, nonce_of("f0f1f2f3f4f5f6f7f8f9fafb"));
+  auto ciphertext = keystream(c, plaintext.size());
+  for (std::size_t i = 0; i < plaintext.size(); ++i) ciphertext[i] ^= plaintext[i];
+  CHECK(ciphertext == expected);
+}
+
+TEST_CASE("Stream cipher: calls continue the stream, even mid-block and across zero chunks", "[pool][chacha20]") {
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  StreamCipher whole(cipher);
   whole.start(rfc_key());
   const auto expected = keystream(whole, 40000);
 
-  ChaCha20 pieces;
+  StreamCipher pieces(cipher);
   pieces.start(rfc_key());
   std::vector<std::uint8_t> got;
   for (std::size_t n : {1u, 31u, 32u, 100u, 17000u, 22836u}) {
@@ -83,8 +105,9 @@ TEST_CASE("ChaCha20: calls continue the stream, even mid-block and across zero c
   CHECK(got == expected);
 }
 
-TEST_CASE("ChaCha20: start() restarts the stream from block 0", "[pool][chacha20]") {
-  ChaCha20 c;
+TEST_CASE("Stream cipher: start() restarts the stream from block 0", "[pool][chacha20]") {
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
+  StreamCipher c(cipher);
   c.start(rfc_key());
   const auto first = keystream(c, 100);
   c.start(rfc_key());
@@ -97,12 +120,13 @@ TEST_CASE("ChaCha20: start() restarts the stream from block 0", "[pool][chacha20
 }
 
 // Issue 9, item 4, at the wrapper: EVP keeps a partial block of keystream in
-// its context; the wrapper must never let it (see chacha20.hpp).
-TEST_CASE("ChaCha20: a served tail is not left in the process's memory", "[pool][chacha20]") {
+// its context; the wrapper must never let it (see stream_cipher.hpp).
+TEST_CASE("Stream cipher: a served tail is not left in the process's memory", "[pool][chacha20]") {
+  const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
   std::array<std::uint8_t, rngpool::core::kKeySize> key{};
   std::random_device device;
   for (auto& b : key) b = static_cast<std::uint8_t>(device());
-  ChaCha20 c;
+  StreamCipher c(cipher);
   c.start(key);
   rngpool::core::wipe(key);
   std::vector<Needle> needles;
