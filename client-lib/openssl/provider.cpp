@@ -70,32 +70,25 @@ bool read_config(const OSSL_DISPATCH* in, const OSSL_CORE_HANDLE* handle, Config
   return get_params(handle, params) == 1;
 }
 
-// yes|no (absent: `fallback`); anything else is a configuration error.
-bool parse_yes_no(ProviderContext& provider, const char* key, const char* value, bool fallback, bool& out) {
+// `value` is one of two words: `out` is true for the first, false for the
+// second, `fallback` when the key is absent; anything else is a
+// configuration error.
+bool parse_either(ProviderContext& provider, const char* key, const char* value, const char* first,
+                  const char* second, bool fallback, bool& out) {
   if (!value) {
     out = fallback;
     return true;
   }
-  if (std::strcmp(value, "yes") == 0 || std::strcmp(value, "no") == 0) {
-    out = std::strcmp(value, "yes") == 0;
+  if (std::strcmp(value, first) == 0 || std::strcmp(value, second) == 0) {
+    out = std::strcmp(value, first) == 0;
     return true;
   }
-  provider.config_error = std::string(key) + " = \"" + value + "\": expected yes or no";
+  provider.config_error = std::string(key) + " = \"" + value + "\": expected " + first + " or " + second;
   return false;
 }
 
-// aes-256-ctr|chacha20 (absent: `fallback`); anything else is a configuration error.
-bool parse_cipher(ProviderContext& provider, const char* value, bool fallback_aes, bool& aes) {
-  if (!value) {
-    aes = fallback_aes;
-    return true;
-  }
-  if (std::strcmp(value, "aes-256-ctr") == 0 || std::strcmp(value, "chacha20") == 0) {
-    aes = std::strcmp(value, "aes-256-ctr") == 0;
-    return true;
-  }
-  provider.config_error = std::string("local_cipher = \"") + value + "\": expected aes-256-ctr or chacha20";
-  return false;
+bool parse_yes_no(ProviderContext& provider, const char* key, const char* value, bool fallback, bool& out) {
+  return parse_either(provider, key, value, "yes", "no", fallback, out);
 }
 
 // local_generator (default yes): librngpool's per-thread fast-key-erasure
@@ -112,7 +105,7 @@ void configure(ProviderContext& provider, const ConfigText& text) {
   if (!parse_yes_no(provider, "require_hwrng", text.require_hwrng, false, require_hwrng) ||
       !parse_yes_no(provider, "prediction_resistance", text.prediction_resistance, false, prediction_resistance) ||
       !parse_yes_no(provider, "local_generator", text.local_generator, true, local_generator) ||
-      !parse_cipher(provider, text.local_cipher, true, aes)) {
+      !parse_either(provider, "local_cipher", text.local_cipher, "aes-256-ctr", "chacha20", true, aes)) {
     return;
   }
   if (require_hwrng) provider.flags |= RNGPOOL_REQUIRE_HWRNG;

@@ -89,7 +89,7 @@ TEST_CASE("AES-256-CTR: NIST SP 800-38A F.5.5 test vector", "[pool][aes]") {
   CHECK(ciphertext == expected);
 }
 
-TEST_CASE("Stream cipher: calls continue the stream, even mid-block and across zero chunks", "[pool][chacha20]") {
+TEST_CASE("Stream cipher: calls continue the stream, even mid-block and across zero chunks", "[pool][cipher]") {
   const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
   StreamCipher whole(cipher);
   whole.start(rfc_key());
@@ -105,7 +105,7 @@ TEST_CASE("Stream cipher: calls continue the stream, even mid-block and across z
   CHECK(got == expected);
 }
 
-TEST_CASE("Stream cipher: start() restarts the stream from block 0", "[pool][chacha20]") {
+TEST_CASE("Stream cipher: start() restarts the stream from block 0", "[pool][cipher]") {
   const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
   StreamCipher c(cipher);
   c.start(rfc_key());
@@ -121,7 +121,7 @@ TEST_CASE("Stream cipher: start() restarts the stream from block 0", "[pool][cha
 
 // Issue 9, item 4, at the wrapper: EVP keeps a partial block of keystream in
 // its context; the wrapper must never let it (see stream_cipher.hpp).
-TEST_CASE("Stream cipher: a served tail is not left in the process's memory", "[pool][chacha20]") {
+TEST_CASE("Stream cipher: a served tail is not left in the process's memory", "[pool][cipher]") {
   const Cipher cipher = GENERATE(Cipher::chacha20, Cipher::aes256_ctr);
   std::array<std::uint8_t, rngpool::core::kKeySize> key{};
   std::random_device device;
