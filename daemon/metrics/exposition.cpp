@@ -40,23 +40,6 @@ struct FamilyName {
   std::string_view text;
 };
 
-// Label values (both formats) and OpenMetrics HELP escape backslash, double
-// quote and line feed (0.0.4 "Text format details", OpenMetrics 1.0
-// "Escaping"); 0.0.4 HELP escapes backslash and line feed only.
-std::string escaped(std::string_view value, bool quote) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || (quote && c == '"'))
-      out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 std::string number(double value) {
   std::array<char, 32> text{};
   auto result = std::to_chars(text.data(), text.data() + text.size(), value);
@@ -120,7 +103,7 @@ class Writer {
       // 0.0.4 names a family after its samples and has no info type; a
       // build_info is a gauge there, as everywhere before OpenMetrics.
       const std::string named = std::string(name_) + std::string(value_suffix());
-      out_.append("# HELP ").append(named).append(" ").append(escaped(help, false)).append("\n");
+      out_.append("# HELP ").append(named).append(" ").append(escape(help, Escaping::help_text)).append("\n");
       out_.append("# TYPE ").append(named).append(" ").append(type == Type::info ? "gauge" : type_name(type));
       out_.append("\n");
       return;
@@ -130,7 +113,7 @@ class Writer {
     out_.append("# TYPE ").append(name_).append(" ").append(type_name(type)).append("\n");
     if (const auto unit = unit_of(name_); !unit.empty() && type != Type::info)
       out_.append("# UNIT ").append(name_).append(" ").append(unit).append("\n");
-    out_.append("# HELP ").append(name_).append(" ").append(escaped(help, true)).append("\n");
+    out_.append("# HELP ").append(name_).append(" ").append(escape(help, Escaping::help_openmetrics)).append("\n");
   }
 
   // The value of the current family's counter (..._total), gauge or info
@@ -180,7 +163,8 @@ class Writer {
       out_ += '{';
       bool first = true;
       for (const auto& [key, text] : labels) {
-        out_.append(first ? "" : ",").append(key).append("=\"").append(escaped(text, true)).append("\"");
+        out_.append(first ? "" : ",").append(key).append("=\"");
+        out_.append(escape(text, Escaping::label_value)).append("\"");
         first = false;
       }
       out_ += '}';
@@ -325,6 +309,23 @@ void http(Writer& w, const HttpStats& h) {
 }
 
 }  // namespace
+
+// 0.0.4 "Text format details"; OpenMetrics 1.0 "Escaping" (its ABNF's
+// escaped-string, in label values and HELP alike).
+std::string escape(std::string_view text, Escaping escaping) {
+  const bool quote = escaping != Escaping::help_text;
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || (quote && c == '"'))
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
 
 std::string_view content_type(Format format) {
   // OpenMetrics 1.0 "Overall Structure" gives its content type.

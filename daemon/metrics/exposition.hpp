@@ -35,4 +35,11 @@ std::string_view content_type(Format format);
 
 std::string render(const Snapshot& snapshot, Format format = Format::text);
 
+// Text as it goes between a label value's quotes (both formats: backslash,
+// double quote and line feed escaped) or after a HELP line's family name
+// (0.0.4: backslash and line feed only; OpenMetrics: all three).  The
+// HELP texts are constants today; this says what becomes of any.
+enum class Escaping { label_value, help_text, help_openmetrics };
+std::string escape(std::string_view text, Escaping escaping);
+
 }  // namespace rngpool::server::metrics

@@ -160,8 +160,8 @@ TEST_CASE("Any other Accept gets the text format 0.0.4", "[metrics][openmetrics]
 
 TEST_CASE("Accept fields given twice are read as one list", "[metrics][openmetrics]") {
   TestDaemon daemon({.hwrng = HwrngFeed::none, .args = metrics_args()});
-  const HttpReply reply = get_metrics(metrics_port(daemon),
-                                      "Accept: text/plain;version=0.0.4;q=0.5\r\nAccept: application/openmetrics-text\r\n");
+  const HttpReply reply =
+      get_metrics(metrics_port(daemon), "Accept: text/plain;version=0.0.4;q=0.5\r\nAccept: application/openmetrics-text\r\n");
   INFO(reply.head);
   REQUIRE(reply.status == 200);
   CHECK_THAT(reply.head, Catch::Contains(kOpenMetricsType));

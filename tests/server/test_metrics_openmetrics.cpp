@@ -196,3 +196,11 @@ TEST_CASE("OpenMetrics label values are escaped as its ABNF says", "[metrics][op
   s.version = "a\"b\\c\nd";
   CHECK(has_line(openmetrics(s), "rngpool_build_info{version=\"a\\\"b\\\\c\\nd\"} 1"));
 }
+
+TEST_CASE("HELP text is escaped as each format says, label values alike in both", "[metrics][openmetrics]") {
+  const std::string text = "a\"b\\c\nd";
+  CHECK(escape(text, Escaping::label_value) == "a\\\"b\\\\c\\nd");
+  CHECK(escape(text, Escaping::help_openmetrics) == "a\\\"b\\\\c\\nd");  // OpenMetrics' escaped-string
+  CHECK(escape(text, Escaping::help_text) == "a\"b\\\\c\\nd");           // 0.0.4 leaves '"' in HELP
+  CHECK(escape("plain", Escaping::help_text) == "plain");
+}
