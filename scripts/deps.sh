@@ -5,7 +5,7 @@ rngpool_packages=(
   libboost-dev libboost-program-options-dev libsystemd-dev libssl-dev openssl
   catch2
   systemd netcat-openbsd socat groff-base
-  prometheus tmux
+  prometheus python3-prometheus-client tmux
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   rng-tools5 wamerican
   python3 python3-pytest python3-setuptools python3-wheel python3-pip

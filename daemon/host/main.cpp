@@ -108,7 +108,9 @@ std::string metrics_text(const ServerContext& context, const metrics::HttpServer
   metrics::Snapshot snapshot = metrics::take_snapshot(context);
   if (http)
     snapshot.http = http->stats();
-  return metrics::render(snapshot);
+  // Always 0.0.4: METRICS has no Accept to negotiate with, and its reply
+  // ends at an empty line, not at OpenMetrics' "# EOF" (PROTOCOL.md §10.4).
+  return metrics::render(snapshot, metrics::Format::text);
 }
 
 // ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "metrics/exposition.hpp"
+#include "metrics/negotiation.hpp"
 #include "runtime/log.hpp"
 #include "serve/socket_file.hpp"
 
@@ -39,8 +40,9 @@ using Response = http::response<http::string_body>;
 // ---------------------------------------------------------------------------
 // Answers
 //
-// Decided from the request line alone; the body is the exposition, a page
-// with a link, or one line saying what was wrong.
+// Decided from the request line alone, but for the exposition's format,
+// which Accept selects (negotiation.hpp); the body is the exposition, a
+// page with a link, or one line saying what was wrong.
 // ---------------------------------------------------------------------------
 
 constexpr std::string_view kIndexPage =
@@ -57,6 +59,18 @@ Response plain(http::status status, std::string body, unsigned version, bool kee
 }
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// Every Accept field's value as one list (RFC 9110 §5.3: repeated fields
+// combine, in order, with commas); bounded by the header limit.
+std::string accept_of(const Request& request) {
+  std::string accept;
+  for (auto [field, end] = request.equal_range(http::field::accept); field != end; ++field) {
+    if (!accept.empty())
+      accept += ", ";
+    accept.append(field->value().data(), field->value().size());
+  }
+  return accept;
+}
 
 }  // namespace
 
@@ -103,8 +117,11 @@ struct HttpServer::Impl {
       return plain(http::status::service_unavailable, "rngpoold's io thread did not answer in time\n",
                    request.version(), false);
     snapshot->http = stats();
-    Response response = plain(http::status::ok, render(*snapshot), request.version(), request.keep_alive());
-    response.set(http::field::content_type, std::string(kContentType));
+    const Format format = negotiate(accept_of(request));
+    Response response = plain(http::status::ok, render(*snapshot, format), request.version(), request.keep_alive());
+    response.set(http::field::content_type, std::string(content_type(format)));
+    // RFC 9110 §12.5.5: the body depends on Accept, so a cache must key on it.
+    response.set(http::field::vary, "Accept");
     response.prepare_payload();
     return response;
   }

@@ -1,8 +1,9 @@
 // A real Prometheus (Debian's `prometheus`) scrapes the daemon (issue 15 §3):
 // started on loopback with a temporary config and data dir, a 1 s scrape
-// interval and the shipped rules; after a stuck-hwrng burst through the
-// FIFO its HTTP API shows the bytes served, the RCT failures, and the
-// permanent-failure alert pending.
+// interval and the shipped rules; it negotiates OpenMetrics 1.0.0 (its
+// default Accept asks for it first) and its metadata says it parsed that;
+// after a stuck-hwrng burst through the FIFO its HTTP API shows the bytes
+// served, the RCT failures, and the permanent-failure alert pending.
 #include "metrics_support.hpp"
 
 #include <atomic>
@@ -65,6 +66,12 @@ struct Prometheus {
     return std::stod(match[1]);
   }
 
+  // The metadata Prometheus keeps of a metric family, as its API gives it.
+  std::string metadata(const std::string& family) const {
+    const HttpReply reply = http_get(port, "/api/v1/metadata?metric=" + url_encode(family), 5s);
+    return reply.status == 200 ? reply.body : "";
+  }
+
   // Waits until `promql` has a value above `floor`.
   bool sees(const std::string& promql, double floor = 0) const {
     return eventually([&] { return query(promql).value_or(floor) > floor; }, 40s, 250ms);
@@ -88,6 +95,14 @@ TEST_CASE("A real Prometheus scrapes bytes served and a stuck-hwrng burst", "[me
   for (int i = 0; i < 10; ++i)
     REQUIRE(get_random(connection, 32).payload.size() == 32);
   CHECK(prometheus.sees("rngpool_bytes_served_total", 319));
+  // Prometheus asks for OpenMetrics first and got it: the scrape is up, and
+  // the family metadata is OpenMetrics' (rngpool_build an info family, the
+  // counter named without _total); 0.0.4 has neither name.
+  CHECK(prometheus.query("up{job=\"rngpool\"}") == 1.0);
+  CHECK(prometheus.query("rngpool_build_info{version=\"" RNGPOOL_VERSION "\"}") == 1.0);
+  CHECK_THAT(prometheus.metadata("rngpool_build"), Catch::Contains(R"("type":"info")"));
+  CHECK_THAT(prometheus.metadata("rngpool_bytes_served"), Catch::Contains(R"("type":"counter")"));
+  CHECK_THAT(prometheus.metadata("rngpool_request_duration_seconds"), Catch::Contains(R"("unit":"seconds")"));
   CHECK(prometheus.query("sum(rngpool_health_test_failures_total)") == 0.0);
 
   stuck->store(true);

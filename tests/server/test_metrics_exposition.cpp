@@ -2,51 +2,15 @@
 // known label combination present from the start, histograms cumulative,
 // gauges without a time to measure from left out, label values escaped.
 // promtool judges the real daemon's output in tests/integration.
-#include "metrics/exposition.hpp"
-
-#include <catch2/catch.hpp>
+#include "metrics_example.hpp"
 
 #include <sstream>
 #include <string>
 
 using namespace rngpool::server;
 using namespace rngpool::server::metrics;
-using rngpool::protocol::Status;
-
-namespace {
-
-bool has_line(const std::string& text, const std::string& line) {
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);)
-    if (l == line)
-      return true;
-  return false;
-}
-
-Snapshot example() {
-  Snapshot s;
-  s.version = "1.2.3";
-  s.state = DaemonState::degraded;
-  s.hwrng_state = rngpool::core::HwrngState::failed_permanent;
-  s.health.bytes_tested = 5000;
-  s.health.bytes_used = 1000;
-  s.health.intermittent_by_test = {3, 1};
-  s.health.permanent_by_test = {1, 0};
-  s.pool.reseeds = 7;
-  s.pool.reseeds_with_hwrng = 2;
-  s.server.bytes_served = 96;
-  s.server.requests.count_reply(Frontend::binary, Status::ok);
-  s.server.requests.count_reply(Frontend::text, Status::too_large);
-  s.server.requests.count_served(32, std::chrono::microseconds(20));
-  s.server.requests.count_served(64, std::chrono::seconds(2));
-  s.server.requests.refused[static_cast<std::size_t>(Refusal::max_connections_per_uid)] = 4;
-  s.server.clients_connected = 2;
-  s.uptime_seconds = 12.5;
-  s.seconds_since_reseed = 1.5;
-  return s;
-}
-
-}  // namespace
+using rngpool::test::example;
+using rngpool::test::has_line;
 
 TEST_CASE("The exposition names every metric with its labels", "[metrics]") {
   const std::string text = render(example());
@@ -129,4 +93,14 @@ TEST_CASE("Every family has HELP and TYPE before its samples", "[metrics]") {
     INFO(line);
     CHECK(line.starts_with(family));
   }
+}
+
+TEST_CASE("The text format keeps 0.0.4's names: build_info a gauge, no EOF, no UNIT", "[metrics]") {
+  const std::string text = render(example(), Format::text);
+  CHECK(text == render(example()));
+  CHECK(has_line(text, "# TYPE rngpool_build_info gauge"));
+  CHECK(has_line(text, "# TYPE rngpool_bytes_served_total counter"));
+  CHECK(has_line(text, "# HELP rngpool_bytes_served_total Random bytes handed out."));
+  CHECK_THAT(text, !Catch::Contains("# EOF") && !Catch::Contains("# UNIT"));
+  CHECK(content_type(Format::text) == "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -1,0 +1,48 @@
+// A snapshot with something in every family, and line matching, for the
+// exposition tests of both formats.
+#pragma once
+
+#include "metrics/exposition.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <sstream>
+#include <string>
+
+namespace rngpool::test {
+
+inline bool has_line(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (l == line)
+      return true;
+  return false;
+}
+
+inline server::metrics::Snapshot example() {
+  using namespace rngpool::server;
+  using rngpool::protocol::Status;
+  metrics::Snapshot s;
+  s.version = "1.2.3";
+  s.state = DaemonState::degraded;
+  s.hwrng_state = rngpool::core::HwrngState::failed_permanent;
+  s.health.bytes_tested = 5000;
+  s.health.bytes_used = 1000;
+  s.health.intermittent_by_test = {3, 1};
+  s.health.permanent_by_test = {1, 0};
+  s.pool.reseeds = 7;
+  s.pool.reseeds_with_hwrng = 2;
+  s.server.bytes_served = 96;
+  s.server.requests.count_reply(Frontend::binary, Status::ok);
+  s.server.requests.count_reply(Frontend::text, Status::too_large);
+  s.server.requests.count_served(32, std::chrono::microseconds(20));
+  s.server.requests.count_served(64, std::chrono::seconds(2));
+  s.server.requests.refused[static_cast<std::size_t>(Refusal::max_connections_per_uid)] = 4;
+  s.server.clients_connected = 2;
+  s.uptime_seconds = 12.5;
+  s.seconds_since_reseed = 1.5;
+  return s;
+}
+
+}  // namespace rngpool::test
