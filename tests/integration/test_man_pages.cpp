@@ -23,14 +23,6 @@ namespace {
 const fs::path kSourceDir = RNGPOOL_SOURCE_DIR;
 const fs::path kManDir = kSourceDir / "man";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
-
 std::string collapse_spaces(const std::string& text) {
   std::string out;
   for (char c : text) {

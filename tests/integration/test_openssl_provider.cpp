@@ -87,13 +87,6 @@ fs::path build_client(const fs::path& dir) {
   return program;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 // The hex a line "<who> <hex>" carries, "" when that draw failed or is missing.
 std::string drawn(const std::vector<std::string>& lines, const std::string& who) {
   const std::regex pattern(who + " ([0-9a-f]{64})");

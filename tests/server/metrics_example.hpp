@@ -1,8 +1,9 @@
-// A snapshot with something in every family, and line matching, for the
-// exposition tests of both formats.
+// A snapshot with something in every family, for the exposition tests of
+// both formats (line matching: rngpool/test/documents.hpp).
 #pragma once
 
 #include "metrics/exposition.hpp"
+#include "rngpool/test/documents.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,14 +12,6 @@
 #include <string>
 
 namespace rngpool::test {
-
-inline bool has_line(const std::string& text, const std::string& line) {
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);)
-    if (l == line)
-      return true;
-  return false;
-}
 
 inline server::metrics::Snapshot example() {
   using namespace rngpool::server;

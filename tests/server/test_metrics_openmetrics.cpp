@@ -18,16 +18,9 @@ using namespace rngpool::server;
 using namespace rngpool::server::metrics;
 using rngpool::test::example;
 using rngpool::test::has_line;
+using rngpool::test::lines_of;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
-}
 
 std::string openmetrics(const Snapshot& s) { return render(s, Format::openmetrics); }
 

@@ -1,5 +1,6 @@
 #include "rngpool/test/documents.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,6 +25,18 @@ std::string fenced_block(const std::string& markdown, std::string_view heading, 
     throw std::runtime_error("no complete " + fence.substr(0, fence.size() - 1) + " block after \"" +
                              std::string(heading) + "\"");
   return markdown.substr(open + fence.size(), close - open - fence.size());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line(const std::string& text, std::string_view line) {
+  const auto lines = lines_of(text);
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
 }
 
 }  // namespace rngpool::test
