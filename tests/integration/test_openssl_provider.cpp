@@ -143,9 +143,10 @@ TEST_CASE("openssl provider: local_generator = no sends every draw to the daemon
 
 TEST_CASE("openssl provider: with OPENSSL_CONF alone, openssl rand and genpkey draw from the daemon", "[openssl]") {
   TestDaemon daemon;
-  for (const std::string& random_keys : {kCtrDrbg, kByName}) {
-    INFO(random_keys);
-    const fs::path config = write_config(daemon.dir(), daemon.socket_path(), random_keys);
+  for (const std::string& random_keys : {kCtrDrbg, kByName})
+  for (const std::string& provider_keys : {std::string(), std::string("local_generator = no\n")}) {
+    INFO(random_keys << provider_keys);
+    const fs::path config = write_config(daemon.dir(), daemon.socket_path(), random_keys, provider_keys);
     std::uint64_t before = bytes_served(daemon.socket_path());
     const CommandResult rand = with_config(config, "openssl rand -hex 32");
     INFO(rand.err);
@@ -164,16 +165,35 @@ TEST_CASE("openssl provider: with OPENSSL_CONF alone, openssl rand and genpkey d
 
 TEST_CASE("openssl provider: with OPENSSL_CONF alone, Python's ssl.RAND_bytes draws from the daemon", "[openssl]") {
   TestDaemon daemon;
-  const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg);
-  const std::uint64_t before = bytes_served(daemon.socket_path());
   // CPython leaves its own allocations to the OS at exit; LSan would count them.
   const std::string leaks = kSanitized ? "ASAN_OPTIONS=detect_leaks=0 " : "";
-  const CommandResult python = with_config(
-      config, leaks + "python3 -c 'import ssl, sys; sys.stdout.write(ssl.RAND_bytes(4096).hex())'");
-  INFO(python.err);
-  REQUIRE(python.exit_code == 0);
-  CHECK(hex_digits(python.out) == 8192);
-  CHECK(bytes_served(daemon.socket_path()) >= before + 32);  // the local generator's key
+  const std::string draw = leaks + "python3 -c 'import ssl, sys; sys.stdout.write(ssl.RAND_bytes(100000).hex())'";
+  // With the local generator, one 32-byte key per MiB; without, every byte.
+  for (const bool local : {true, false}) {
+    INFO("local generator " << (local ? "on" : "off"));
+    const fs::path config =
+        write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg, local ? "" : "local_generator = no\n");
+    const std::uint64_t before = bytes_served(daemon.socket_path());
+    const CommandResult python = with_config(config, draw);
+    INFO(python.err);
+    REQUIRE(python.exit_code == 0);
+    CHECK(hex_digits(python.out) == 200000);
+    CHECK(bytes_served(daemon.socket_path()) >= before + (local ? 32 : 100000));
+  }
+}
+
+TEST_CASE("openssl provider: with the local generator, every MiB openssl rand prints is under a fresh daemon key", "[openssl]") {
+  TestDaemon daemon;
+  const fs::path config = write_config(daemon.dir(), daemon.socket_path(), kCtrDrbg);
+  const auto requests = [&] { return status_number(status_report(daemon.socket_path()), "requests_served"); };
+  const std::uint64_t before = requests();
+  const CommandResult rand = with_config(config, "openssl rand 3145728 | wc -c");
+  INFO(rand.err);
+  REQUIRE(rand.exit_code == 0);
+  CHECK(std::stoul(rand.out) == 3145728);
+  // Issue 11 §1: a reseed at least every 1 MiB, so 3 MiB take three keys
+  // (the first, and one at each MiB boundary) whatever is asked ahead.
+  CHECK(requests() >= before + 3);
 }
 
 TEST_CASE("openssl provider: a C program's RAND_bytes and RAND_priv_bytes come from the daemon, and a forked child draws different bytes", "[openssl]") {
