@@ -111,8 +111,9 @@ Settings parse(int argc, char** argv) {
     else if (arg == "--quick")
       settings = {3, 0.2};
     else {
-      std::cerr << "usage: bench_egd [--reps N] [--seconds S] [--quick]\n";
-      std::exit(2);
+      const bool help = arg == "--help" || arg == "-h";
+      (help ? std::cout : std::cerr) << "usage: bench_egd [--reps N] [--seconds S] [--quick]\n";
+      std::exit(help ? 0 : 2);
     }
   }
   return settings;

@@ -189,8 +189,9 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--strict") {
       o.strict = true;
     } else {
-      std::fprintf(stderr, "usage: bench_pool [--reps N] [--ms MILLISECONDS] [--wall] [--strict]\n");
-      std::exit(2);
+      const bool help = arg == "--help" || arg == "-h";
+      std::fprintf(help ? stdout : stderr, "usage: bench_pool [--reps N] [--ms MILLISECONDS] [--wall] [--strict]\n");
+      std::exit(help ? 0 : 2);
     }
   }
   return o;

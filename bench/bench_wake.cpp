@@ -44,12 +44,12 @@ struct Options {
   std::vector<std::string> sockets;
 };
 
-[[noreturn]] void usage() {
-  std::fprintf(stderr,
+[[noreturn]] void usage(bool asked = false) {
+  std::fprintf(asked ? stdout : stderr,
                "usage: bench_wake [--wake-us US] [--size BYTES] [--seconds S] [--rounds N] SOCKET...\n"
                "Closed-loop GET_RANDOM against each SOCKET in turn, spinning US microseconds (default 20)\n"
                "after every wait that slept; prints MB/s and the ratio to the first SOCKET.\n");
-  std::exit(2);
+  std::exit(asked ? 0 : 2);
 }
 
 Options parse(int argc, char** argv) {
@@ -57,6 +57,7 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : (usage(), std::string()); };
+    if (arg == "--help" || arg == "-h") usage(true);
     if (arg == "--wake-us") options.wake_us = std::stod(value());
     else if (arg == "--size") options.size = static_cast<std::uint32_t>(std::stoul(value()));
     else if (arg == "--seconds") options.seconds = std::stod(value());

@@ -29,7 +29,7 @@ prints one markdown table per section.
 [[noreturn]] void usage(const std::string& error)
 {
   if (!error.empty()) std::cerr << "bench_service: " << error << "\n";
-  std::cerr << kUsage;
+  (error.empty() ? std::cout : std::cerr) << kUsage;
   std::exit(error.empty() ? 0 : 2);
 }
 

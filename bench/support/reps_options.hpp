@@ -9,7 +9,8 @@ struct RepsOptions {
   int ms = 200;
 };
 
-// Throws std::invalid_argument naming an unknown option.
+// --help prints the usage and exits 0; throws std::invalid_argument naming
+// an unknown option, a missing value or one that is not a number.
 RepsOptions parse_reps_options(int argc, char** argv, RepsOptions defaults);
 
 }  // namespace rngpool::bench

@@ -30,3 +30,29 @@ TEST_CASE("scripts/bench --help prints its usage and bench_service's options, an
     }
   }
 }
+
+// Each benchmark binary: --help is its usage, never a run (bench_local and
+// bench_openssl ignored a lone last argument and ran the whole benchmark),
+// and an option it does not know is an error, not a default run.
+TEST_CASE("every benchmark binary answers --help with its usage and refuses an unknown option", "[scripts]") {
+  const fs::path bench = fs::path(RNGPOOL_BUILD_DIR) / "bench";
+  if (!fs::exists(bench / "bench_local")) {
+    WARN("this build has no benchmarks (RNGPOOL_BENCH=OFF): nothing to check");
+    return;
+  }
+  for (const char* name : {"bench_local", "bench_openssl", "bench_egd", "bench_wake", "bench_pool", "bench_service"}) {
+    const std::string program = shell_quote((bench / name).native());
+    const auto help = run_command("timeout 20 " + program + " --help");
+    INFO(name << " --help\nstdout:\n" << help.out << "\nstderr:\n" << help.err);
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::StartsWith("usage:"));
+    const auto unknown = run_command("timeout 20 " + program + " --no-such-option");
+    INFO(name << " --no-such-option\nstderr:\n" << unknown.err);
+    CHECK(unknown.exit_code != 0);
+    CHECK(unknown.exit_code != 124);  // refused, not run until the timeout
+    const auto lone = run_command("timeout 20 " + program + " --reps");
+    INFO(name << " --reps (no value)\nstderr:\n" << lone.err);
+    CHECK(lone.exit_code != 0);
+    CHECK(lone.exit_code != 124);
+  }
+}
