@@ -58,8 +58,10 @@ def _load() -> ctypes.CDLL:
             failures.append(f"{name}: {error}")
     raise ImportError(
         "rngpool: cannot load librngpool (" + "; ".join(failures) + "). "
-        "Install the rngpool client library (`cmake --install BUILD --component client`, "
-        "then `ldconfig`), or set RNGPOOL_LIBRARY to the path of librngpool.so.0.",
+        "Install the rngpool client library: on Debian the package librngpool0 "
+        "(`apt install librngpool0`, which python3-rngpool depends on); from a source tree "
+        "`cmake --install BUILD --component client`, then `ldconfig`; "
+        "or set RNGPOOL_LIBRARY to the path of librngpool.so.0.",
         name="rngpool",
     )
 
