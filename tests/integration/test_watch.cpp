@@ -1,5 +1,5 @@
 // rngpool watch (issue 15 §2) in a real terminal: tmux runs it in a detached
-// session, capture-pane reads the screen, send-keys types q.  The screen
+// session, capture-pane reads the screen, send-keys types q or Ctrl-C.  The screen
 // shows the health line and follows the daemon when its hwrng fails; q
 // leaves the alternate screen and exits 0.  Without a terminal it prints a
 // line per second.
@@ -57,6 +57,19 @@ TEST_CASE("rngpool watch in tmux shows the health line, follows a failing hwrng,
   CHECK_THAT(degraded, !Catch::Contains("health:   OK"));
 
   tmux.keys("q");
+  CHECK(tmux.shows("EXIT=0"));
+  CHECK_THAT(tmux.screen(), !Catch::Contains("(q quits)"));  // the alternate screen is gone
+}
+
+TEST_CASE("rngpool watch in tmux quits on Ctrl-C and leaves the terminal as it found it", "[cli][watch]") {
+  TempDir dir{"rngpool-watch"};
+  TestDaemon daemon({.hwrng = HwrngFeed::none});
+  Tmux tmux(dir);
+  tmux.start(shell_quote(rngpool_cli_path()) + " --socket " + shell_quote(daemon.socket_path()) +
+             " watch; echo EXIT=$?; sleep 60");
+  INFO(tmux.screen());
+  REQUIRE(tmux.shows("(q quits)"));
+  tmux.keys("C-c");  // the terminal's SIGINT, as a person at the keyboard sends it
   CHECK(tmux.shows("EXIT=0"));
   CHECK_THAT(tmux.screen(), !Catch::Contains("(q quits)"));  // the alternate screen is gone
 }
