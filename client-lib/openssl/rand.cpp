@@ -1,5 +1,7 @@
 // The RAND behind every name rngpool.so registers: each generate and each
-// seed is a draw from rngpoold through librngpool.
+// seed is a draw through librngpool, so from its thread-local generator,
+// keyed by rngpoold and rekeyed every 1 MiB and 60 s (issue 11), or, with
+// `local_generator = no` or prediction resistance, from the daemon itself.
 //
 // Three facts of OpenSSL 3.0 shape it:
 // - A seed source whose instantiate fails is dropped without a word and the
@@ -10,9 +12,10 @@
 //   So the handle outlives failures: librngpool connects again on the next
 //   call, and the same process recovers as soon as the daemon is back.
 // - OpenSSL reseeds its own generators in a forked child, but not a
-//   provider's.  This RAND keeps no bytes of its own, and librngpool's fork
-//   handlers give the child a fresh connection, so nothing drawn for the
-//   parent reaches the child.
+//   provider's.  This RAND keeps no bytes of its own; librngpool's local
+//   generator lives in MADV_WIPEONFORK pages, so a child reseeds before its
+//   first byte, and its fork handlers give the child a fresh connection, so
+//   nothing drawn for the parent reaches the child.
 #include "provider.hpp"
 
 #include "rngpool/rngpool.h"
@@ -30,7 +33,7 @@ namespace {
 
 // SP 800-90A's highest security strength: enough to parent any OpenSSL DRBG.
 constexpr unsigned int kStrength = 256;
-// Larger requests are split by OpenSSL itself; one daemon request per chunk.
+// Larger requests are split by OpenSSL itself (one librngpool call per chunk).
 constexpr size_t kMaxRequest = 1 << 16;
 // EVP_RAND_STATE_* (openssl/evp.h, which a provider need not include).
 constexpr int kStateUninitialised = 0;
@@ -143,7 +146,8 @@ int generate(void* vctx, unsigned char* out, size_t outlen, unsigned int strengt
   return draw(ctx, out, outlen, prediction_resistance);
 }
 
-// Nothing to reseed: every draw is fresh from the daemon.
+// Nothing to reseed here: librngpool rekeys its generator from the daemon
+// by its own limits, and a prediction-resistant draw goes to the daemon.
 int reseed(void* vctx, int, const unsigned char*, size_t, const unsigned char*, size_t) {
   return context(vctx)->state == kStateReady ? 1 : 0;
 }
