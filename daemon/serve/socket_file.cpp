@@ -101,17 +101,25 @@ std::string writable_by_others(const struct stat& st) {
   return {};
 }
 
+// Every directory from / down to the socket's own: one that others may
+// write lets them rename a directory below it and put their own in its
+// place, as sshd's StrictModes reasons for the path to authorized_keys.
 void check_directory(const std::filesystem::path& dir, const std::string& path) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0)
-    fail("cannot check directory " + dir.native() + " for --socket " + path, errno);
-  if (!S_ISDIR(st.st_mode))
-    throw StartupError("--socket " + path + ": " + dir.native() + " is not a directory", 2);
-  if (std::string why = writable_by_others(st); !why.empty())
-    throw StartupError("--socket " + path + ": directory " + dir.native() + " " + why +
-                           " and not sticky, so another user could replace the socket; refusing it "
-                           "(make it writable only by root or rngpoold's user, or set the sticky bit)",
-                       2);
+  const auto own = std::filesystem::absolute(dir).lexically_normal();
+  for (auto at = own;; at = at.parent_path()) {
+    struct stat st {};
+    if (::stat(at.c_str(), &st) != 0)
+      fail("cannot check directory " + at.native() + " for --socket " + path, errno);
+    if (!S_ISDIR(st.st_mode))
+      throw StartupError("--socket " + path + ": " + at.native() + " is not a directory", 2);
+    if (std::string why = writable_by_others(st); !why.empty())
+      throw StartupError("--socket " + path + ": directory " + at.native() + " " + why +
+                             " and not sticky, so another user could replace the socket; refusing it "
+                             "(make it writable only by root or rngpoold's user, or set the sticky bit)",
+                         2);
+    if (at == at.root_path() || at.parent_path() == at)
+      break;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -111,6 +111,20 @@ TEST_CASE("a socket directory others may write is refused unless sticky", "[sock
   CHECK(bind_and_close(socket, 0666).empty());
 }
 
+TEST_CASE("a directory above the socket's that others may write is refused too", "[socket_file]") {
+  TempDir dir("rngpool-socket-file");
+  const auto shared = dir.path() / "shared";
+  const auto mine = shared / "mine";
+  std::filesystem::create_directories(mine);
+  REQUIRE(::chmod(mine.c_str(), 0755) == 0);
+  REQUIRE(::chmod(shared.c_str(), 0777) == 0);  // anyone may rename "mine" away
+  const std::string refusal = bind_and_close(mine / "rngpool.sock", 0666);
+  CHECK_THAT(refusal, Catch::Contains("directory " + shared.native() + " has mode") &&
+                          Catch::Contains("writable by group or others"));
+  REQUIRE(::chmod(shared.c_str(), 01777) == 0);  // sticky, as /tmp
+  CHECK(bind_and_close(mine / "rngpool.sock", 0666).empty());
+}
+
 TEST_CASE("a socket directory owned by another user is refused", "[socket_file]") {
   if (::geteuid() != 0) {
     WARN("skipped: only root can give a directory to another user");
