@@ -136,6 +136,7 @@ TEST_CASE("Counters never go backwards, across scrapes and a SIGHUP reload", "[m
   auto totals = [&] {
     std::map<std::string, double> out;
     const HttpReply reply = http_get(port, "/metrics");
+    INFO(reply.head << "\ndaemon log:\n" << daemon.log());
     REQUIRE(reply.status == 200);
     for (const Sample& s : parse_exposition(reply.body)) {
       if (!s.name.ends_with("_total") && !s.name.ends_with("_count") && !s.name.ends_with("_bucket"))
@@ -154,6 +155,7 @@ TEST_CASE("Counters never go backwards, across scrapes and a SIGHUP reload", "[m
   REQUIRE(eventually([&] { return daemon.log().find("reload:", log_size) != std::string::npos; }));
   traffic(daemon);
   const auto after = totals();
+  INFO("daemon log:\n" << daemon.log());
   REQUIRE(before.size() == after.size());
   for (const auto& [key, value] : before) {
     INFO(key);
