@@ -16,16 +16,21 @@
 namespace rngpool::test {
 
 // The port from the daemon's "metrics at http://ADDR:PORT/metrics" line.
+// The daemon may accept on its Unix socket (which is what makes a
+// TestDaemon ready) before that line reaches its log, so it is waited for.
 inline std::uint16_t metrics_port(const TestDaemon& daemon) {
   static const std::regex line(R"(metrics at http://[^ ]*:([0-9]+)/metrics)");
   std::smatch match;
-  const std::string log = daemon.log();
+  std::string log;
+  const bool logged = eventually([&] {
+    log = daemon.log();
+    return std::regex_search(log, match, line);
+  });
   INFO(log);
-  REQUIRE(std::regex_search(log, match, line));
+  REQUIRE(logged);
   return static_cast<std::uint16_t>(std::stoul(match[1]));
 }
 
-// A daemon serving metrics on a free loopback port.
 inline std::vector<std::string> metrics_args(std::vector<std::string> more = {}) {
   more.insert(more.begin(), {"--metrics-listen", "127.0.0.1:0"});
   return more;
