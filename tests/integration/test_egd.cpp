@@ -1,7 +1,7 @@
 // The EGD socket (PROTOCOL.md §13) against the real daemon: every command,
 // pipelining, the root-only add, the policies the main socket has, and
 // socket activation with two named sockets.
-#include "rngpool/test/support.hpp"
+#include "egd_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,12 +16,6 @@ using namespace rngpool::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-std::uint32_t u32(const Bytes& b) {
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-}
 
 // A daemon with an EGD socket in a directory other users may enter, so a
 // client of another uid can connect too.
@@ -41,22 +35,6 @@ struct EgdDaemon {
   TempDir dir{"rngpool-egd"};
   TestDaemon daemon;
 };
-
-std::string pid_reply(TestConnection& connection) {
-  const auto length = connection.read_exact(1)[0];
-  const auto digits = connection.read_exact(length);
-  return {digits.begin(), digits.end()};
-}
-
-// What `uid` reads back from the EGD socket after sending `input`, through
-// socat under setpriv (it waits one second for the reply after its input).
-CommandResult egd_as(std::uint32_t uid, const std::string& path, const std::string& printf_input) {
-  std::string wrapper;
-  for (const auto& word : as_uid(uid))
-    wrapper += shell_quote(word) + " ";
-  return run_command("printf " + shell_quote(printf_input) + " | timeout 10 " + wrapper + "socat -t 1 - UNIX-CONNECT:" +
-                     shell_quote(path) + " | od -An -v -tx1 | tr -d ' \\n'");
-}
 
 }  // namespace
 
