@@ -328,8 +328,8 @@ print(ping.decode(), level.hex(), repr(nothing))
     wrapper += shell_quote(word) + " ";
   // Debian's python3 by its path: another uid may not reach a python3 earlier
   // in root's PATH (a pyenv shim under /root).
-  const CommandResult result = run_command("timeout 20 " + wrapper + "/usr/bin/python3 -c " + shell_quote(client) + " " +
-                                           shell_quote(main_path) + " " + shell_quote(d.egd_path()));
+  const CommandResult result = run_command("timeout 20 " + wrapper + "/usr/bin/python3 -c " + shell_quote(client) +
+                                           " " + shell_quote(main_path) + " " + shell_quote(d.egd_path()));
   INFO(result.err << d.daemon.log());
   CHECK(result.exit_code == 0);
   CHECK(result.out == "PONG\n 000007f8 b''\n");
