@@ -235,12 +235,17 @@ void reseeds(Writer& w, const Snapshot& s) {
   w.sample({{"with_hwrng", "true"}}, s.pool.reseeds_with_hwrng);
   w.sample({{"with_hwrng", "false"}}, s.pool.reseeds - s.pool.reseeds_with_hwrng);
   // Absent until there is a time to measure from, rather than a made-up 0.
+  // Named as ages with the unit last (Prometheus "Metric and label naming":
+  // the unit is the suffix), so OpenMetrics' UNIT line names it too.
   if (s.seconds_since_reseed)
-    w.single("rngpool_seconds_since_last_reseed", Type::gauge, "Seconds since the pool's last reseed.",
+    w.single("rngpool_last_reseed_age_seconds", Type::gauge, "Seconds since the pool's last reseed.",
              *s.seconds_since_reseed);
   if (s.seconds_since_hwrng_reseed)
-    w.single("rngpool_seconds_since_last_hwrng_input", Type::gauge,
+    w.single("rngpool_last_hwrng_contribution_age_seconds", Type::gauge,
              "Seconds since the last reseed that mixed hwrng bytes into the key.", *s.seconds_since_hwrng_reseed);
+  w.single("rngpool_auxiliary_bytes_mixed", Type::counter,
+           "Auxiliary input bytes (EGD adds from root) mixed into a key; never counted as hwrng input.",
+           s.pool.auxiliary_bytes_mixed);
 }
 
 // ---------------------------------------------------------------------------
@@ -271,8 +276,8 @@ void histogram(Writer& w, FamilyName name, std::string_view help, const Histogra
 void requests(Writer& w, const Snapshot& s) {
   const RequestStats& r = s.server.requests;
   w.family("rngpool_requests", Type::counter,
-           "Random-byte requests answered OK and requests of any kind answered with an error, by front-end "
-           "and protocol status.");
+           "Random-byte requests answered OK and requests of any kind refused, by front-end and protocol "
+           "status (the EGD socket closes instead of answering an error: counted under the status it stands for).");
   for (Frontend frontend : kFrontendList)
     for (std::size_t status = 0; status < kStatuses; ++status)
       w.sample({{"frontend", frontend_name(frontend)},
@@ -286,13 +291,40 @@ void requests(Writer& w, const Snapshot& s) {
 }
 
 void connections(Writer& w, const Snapshot& s) {
-  w.single("rngpool_clients_connected", Type::gauge, "Clients connected to the Unix socket now.",
+  w.single("rngpool_clients_connected", Type::gauge, "Clients connected now, to the main and the EGD socket.",
            s.server.clients_connected);
-  w.single("rngpool_connections_accepted", Type::counter, "Connections accepted on the Unix socket.",
+  w.single("rngpool_connections_accepted", Type::counter, "Connections accepted on the main and the EGD socket.",
            s.server.connections_accepted);
-  w.family("rngpool_connections_refused", Type::counter, "Connections told BUSY and closed, by why.");
+  w.family("rngpool_connections_refused", Type::counter,
+           "Connections refused at a limit, by why, on either socket: told BUSY and closed (main), closed at once "
+           "(EGD).");
   for (Refusal refusal : kRefusalList)
     w.sample({{"reason", refusal_name(refusal)}}, s.server.requests.refused[static_cast<std::size_t>(refusal)]);
+}
+
+// The EGD socket's own counters (PROTOCOL.md §13.4), present at 0 without an
+// EGD socket too, like every other series.  Its connections, bytes and
+// refused requests are also in the totals above (frontend="egd"); the
+// outcomes STATUS splits into keys are labels here.
+void egd(Writer& w, const EgdStats& e) {
+  w.single("rngpool_egd_connections_accepted", Type::counter, "Connections accepted on the EGD socket.",
+           e.connections);
+  w.single("rngpool_egd_connections_refused", Type::counter,
+           "EGD connections closed at once by a connection limit or for want of descriptors.", e.connections_refused);
+  w.family("rngpool_egd_connections_closed", Type::counter,
+           "EGD connections closed instead of answered (EGD has no error reply), by why.");
+  w.sample({{"reason", "bad_command"}}, e.closed_bad_command);
+  w.sample({{"reason", "permission"}}, e.closed_permission);
+  w.sample({{"reason", "not_ready"}}, e.closed_not_ready);
+  w.sample({{"reason", "hwrng_unavailable"}}, e.closed_hwrng_unavailable);
+  w.single("rngpool_egd_requests", Type::counter, "EGD requests answered, or taken (adds, which have no reply).",
+           e.requests);
+  w.single("rngpool_egd_bytes_served", Type::counter, "Random bytes sent on the EGD socket.", e.bytes);
+  w.family("rngpool_egd_adds", Type::counter,
+           "EGD add-entropy requests (0x03), by result: accepted from root as auxiliary input, refused from others.");
+  w.sample({{"result", "accepted"}}, e.adds_accepted);
+  w.sample({{"result", "refused"}}, e.adds_refused);
+  w.single("rngpool_egd_bytes_added", Type::counter, "Bytes of the accepted EGD adds.", e.bytes_added);
 }
 
 void http(Writer& w, const HttpStats& h) {
@@ -340,6 +372,7 @@ std::string render(const Snapshot& snapshot, Format format) {
   reseeds(w, snapshot);
   requests(w, snapshot);
   connections(w, snapshot);
+  egd(w, snapshot.server.egd);
   if (snapshot.http)
     http(w, *snapshot.http);
   return w.take();

@@ -55,9 +55,13 @@ std::string pid_text() { return std::to_string(::getpid()); }
 
 EgdStats& stats(Connection& connection) { return connection.context().stats.egd; }
 
-// Counted for STATUS (egd_*) and for the metrics' requests by front-end.
+// Every request counts in STATUS's egd_requests; a random-byte one (0x01,
+// 0x02) also in the metrics' requests by front-end, as the main socket counts
+// GET_RANDOM, HEX and BASE64 there but not PING or STATUS.
+void answered(Connection& connection) { ++stats(connection).requests; }
+
 void served(Connection& connection, std::size_t bytes) {
-  ++stats(connection).requests;
+  answered(connection);
   stats(connection).bytes += bytes;
   connection.context().stats.requests.count_reply(Frontend::egd, protocol::Status::ok);
 }
@@ -66,7 +70,7 @@ bool entropy_level(Connection& connection) {
   if (!connection.fits(4))
     return false;
   append_u32(connection.out(), serves_now(connection) ? kAvailableBits : 0);
-  served(connection, 0);
+  answered(connection);
   return true;
 }
 
@@ -76,7 +80,7 @@ bool pid(Connection& connection) {
     return false;
   append_u8(connection.out(), static_cast<std::uint8_t>(text.size()));
   connection.out().append(text);
-  served(connection, 0);
+  answered(connection);
   return true;
 }
 
@@ -118,7 +122,7 @@ void add_entropy(Connection& connection, EgdRequest& request) {
     ++stats(connection).adds_refused;
   }
   core::wipe(std::span(request.bytes));
-  ++stats(connection).requests;
+  answered(connection);
 }
 
 // ---------------------------------------------------------------------------
@@ -129,19 +133,23 @@ void add_entropy(Connection& connection, EgdRequest& request) {
 // counts the reason: a client --allow-user/--allow-group leaves out (at its
 // first request), an unknown command byte, a random request the daemon
 // refuses (--require-hwrng with the hwrng unavailable) or could not serve
-// within the admission wait (PROTOCOL.md §5.1).
+// within the admission wait (PROTOCOL.md §5.1).  The metrics count the close
+// under the status the main socket would have answered with, so refusals on
+// both sockets show in rngpool_requests_total{status!="OK"}; STATUS's
+// requests_refused stays the main socket's (PROTOCOL.md §10.4).
 // ---------------------------------------------------------------------------
 
-Answered close_for(std::uint64_t& counter, std::string_view why) {
+Answered close_for(Connection& connection, std::uint64_t& counter, Status status, std::string_view why) {
   ++counter;
+  connection.context().stats.requests.count_reply(Frontend::egd, status);
   log(LogLevel::debug, "EGD client closed: ", why);
   return Answered::close;
 }
 
 Answered refused(Connection& connection, Status status) {
   EgdStats& s = stats(connection);
-  return status == Status::not_ready ? close_for(s.closed_not_ready, connection.refusal(status))
-                                     : close_for(s.closed_hwrng_unavailable, connection.refusal(status));
+  return close_for(connection, status == Status::not_ready ? s.closed_not_ready : s.closed_hwrng_unavailable, status,
+                   connection.refusal(status));
 }
 
 // ---------------------------------------------------------------------------
@@ -180,9 +188,10 @@ struct EgdMode {
 
   asio::awaitable<Answered> answer(EgdDecoder::Result& next) {
     if (const auto* error = std::get_if<EgdError>(&next))
-      co_return close_for(stats(connection).closed_bad_command, error->reason);
+      co_return close_for(connection, stats(connection).closed_bad_command, Status::unknown_opcode, error->reason);
     if (!connection.allowed())
-      co_return close_for(stats(connection).closed_permission, connection.permission_denied());
+      co_return close_for(connection, stats(connection).closed_permission, Status::permission_denied,
+                          connection.permission_denied());
     auto& request = std::get<EgdRequest>(next);
     if (request.kind == Kind::read_blocking)
       co_return co_await answer_read_blocking(request.count);

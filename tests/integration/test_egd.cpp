@@ -1,7 +1,7 @@
 // The EGD socket (PROTOCOL.md §13) against the real daemon: every command,
 // pipelining, the root-only add, the policies the main socket has, and
 // socket activation with two named sockets.
-#include "rngpool/test/support.hpp"
+#include "egd_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,12 +16,6 @@ using namespace rngpool::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-std::uint32_t u32(const Bytes& b) {
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-}
 
 // A daemon with an EGD socket in a directory other users may enter, so a
 // client of another uid can connect too.
@@ -41,22 +35,6 @@ struct EgdDaemon {
   TempDir dir{"rngpool-egd"};
   TestDaemon daemon;
 };
-
-std::string pid_reply(TestConnection& connection) {
-  const auto length = connection.read_exact(1)[0];
-  const auto digits = connection.read_exact(length);
-  return {digits.begin(), digits.end()};
-}
-
-// What `uid` reads back from the EGD socket after sending `input`, through
-// socat under setpriv (it waits one second for the reply after its input).
-CommandResult egd_as(std::uint32_t uid, const std::string& path, const std::string& printf_input) {
-  std::string wrapper;
-  for (const auto& word : as_uid(uid))
-    wrapper += shell_quote(word) + " ";
-  return run_command("printf " + shell_quote(printf_input) + " | timeout 10 " + wrapper + "socat -t 1 - UNIX-CONNECT:" +
-                     shell_quote(path) + " | od -An -v -tx1 | tr -d ' \\n'");
-}
 
 }  // namespace
 
@@ -160,6 +138,56 @@ TEST_CASE("EGD: 0x02 before the first seed waits, 0x01 and 0x00 do not", "[egd]"
   CHECK(u32(c.read_exact(4)) == 2040);
 }
 
+// The wait is bounded (PROTOCOL.md §5.1: 10 s, or the idle timeout when that
+// is shorter) and ends in a close, counted under its cause; the metrics count
+// it under the status the main socket would answer with.
+TEST_CASE("EGD: 0x02 never seeded closes after the bounded wait, counted as not ready", "[egd][metrics]") {
+  EgdDaemon d({.hwrng = HwrngFeed::none,
+               .args = {"--idle-timeout", "1"},
+               .env = preload_env(RNGPOOL_UNSEEDED_PRELOAD)});
+  REQUIRE(status_value(d.status(), "state") == "starting");
+  auto c = d.egd();
+  c.send(Bytes{0x00, 0x01, 0x20});
+  CHECK(u32(c.read_exact(4)) == 0);
+  CHECK(c.read_exact(1) == Bytes{0x00});
+  c.send(Bytes{0x02, 0x20});
+  c.set_timeout(300ms);
+  CHECK_THROWS(c.read_exact(1));  // waiting for the first seed
+  c.set_timeout(10s);
+  CHECK(c.read_until_eof().empty());  // then closed, no byte sent
+  const auto report = d.status();
+  CHECK(status_number(report, "egd_closed_not_ready") == 1);
+  CHECK(status_number(report, "egd_closed_hwrng_unavailable") == 0);
+  CHECK(status_number(report, "egd_bytes_served") == 0);
+  CHECK(status_value(report, "state") == "starting");  // still unseeded: the close was the wait's end
+  const std::string metrics = nc_transcript(d.daemon.socket_path(), "METRICS\n").out;
+  CHECK_THAT(metrics, Catch::Contains("\nrngpool_egd_connections_closed_total{reason=\"not_ready\"} 1\n"));
+  CHECK_THAT(metrics, Catch::Contains("\nrngpool_requests_total{frontend=\"egd\",status=\"NOT_READY\"} 1\n"));
+}
+
+TEST_CASE("EGD: 0x02 under --require-hwrng closes after the bounded wait for a silent hwrng", "[egd][metrics]") {
+  TempDir fifo_dir("rngpool-egd-fifo");
+  const auto fifo = (fifo_dir.path() / "hwrng").native();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  Fd hwrng(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));  // held open, never written: start-up test never ends
+  REQUIRE(hwrng.get() >= 0);
+  EgdDaemon d({.hwrng = HwrngFeed::path, .hwrng_path = fifo, .args = {"--require-hwrng", "--idle-timeout", "1"}});
+  auto c = d.egd();
+  c.send(Bytes{0x02, 0x20});
+  c.set_timeout(300ms);
+  CHECK_THROWS(c.read_exact(1));
+  c.set_timeout(10s);
+  CHECK(c.read_until_eof().empty());
+  // Seeded, but the hwrng is not in the key: the main socket would answer
+  // HWRNG_UNAVAILABLE (PROTOCOL.md §5.1), and so it is counted.
+  const auto report = d.status();
+  CHECK(status_number(report, "egd_closed_hwrng_unavailable") == 1);
+  CHECK(status_number(report, "egd_closed_not_ready") == 0);
+  const std::string metrics = nc_transcript(d.daemon.socket_path(), "METRICS\n").out;
+  CHECK_THAT(metrics,
+             Catch::Contains("\nrngpool_requests_total{frontend=\"egd\",status=\"HWRNG_UNAVAILABLE\"} 1\n"));
+}
+
 // ---------------------------------------------------------------------------
 // Add entropy (0x03)
 // ---------------------------------------------------------------------------
@@ -261,6 +289,60 @@ TEST_CASE("EGD: --max-connections counts both sockets, and an EGD client over it
   auto over = d.egd();
   CHECK(over.read_until_eof().empty());  // no binary BUSY frame to mistake for random bytes
   CHECK(status_number(status_report(main), "egd_connections_refused") == 1);
+}
+
+// The per-uid limit (issue 9 §5) on the EGD socket: another uid holding its
+// slots -- one on each socket: they count together -- has its next EGD
+// connection closed without a byte, and root is still served.
+TEST_CASE("EGD: --max-connections-per-uid counts both sockets and closes an EGD client over it, counted",
+          "[egd][limits]") {
+  REQUIRE(::geteuid() == 0);  // to be another uid through setpriv
+  TempDir shared("rngpool-egd-uid");
+  REQUIRE(::chmod(shared.path().c_str(), 0755) == 0);
+  const std::string main_path = (shared.path() / "rngpool.sock").native();
+  EgdDaemon d({.hwrng = HwrngFeed::none, .args = {"--max-connections-per-uid", "2"}, .socket_path = main_path});
+  // As the other uid: PING on the main socket and 0x00 on the EGD socket,
+  // both held, then a third connection (EGD), which must see EOF at once.
+  const std::string client = R"(
+import socket, sys
+def open_to(path, request, size):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    if request:
+        s.sendall(request)
+    got = b""
+    while len(got) < size:
+        chunk = s.recv(size - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return s, got
+main, ping = open_to(sys.argv[1], b"PING\n", 5)
+egd, level = open_to(sys.argv[2], b"\x00", 4)
+over, nothing = open_to(sys.argv[2], b"", 1)  # sends nothing: a send could meet the close
+print(ping.decode(), level.hex(), repr(nothing))
+)";
+  std::string wrapper;
+  for (const auto& word : as_uid(other_user().id))
+    wrapper += shell_quote(word) + " ";
+  // Debian's python3 by its path: another uid may not reach a python3 earlier
+  // in root's PATH (a pyenv shim under /root).
+  const CommandResult result = run_command("timeout 20 " + wrapper + "/usr/bin/python3 -c " + shell_quote(client) +
+                                           " " + shell_quote(main_path) + " " + shell_quote(d.egd_path()));
+  INFO(result.err << d.daemon.log());
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "PONG\n 000007f8 b''\n");
+  const auto report = status_report(main_path);
+  CHECK(status_number(report, "egd_connections_refused") == 1);
+  CHECK(status_number(report, "egd_connections_accepted") == 1);
+  CHECK(status_number(report, "connections_refused") == 1);
+  auto root = d.egd();
+  root.send(Bytes{0x02, 0x10});
+  CHECK(root.read_exact(16).size() == 16);
+  const std::string metrics = nc_transcript(main_path, "METRICS\n").out;
+  CHECK_THAT(metrics, Catch::Contains("\nrngpool_connections_refused_total{reason=\"max_connections_per_uid\"} 1\n"));
+  CHECK_THAT(metrics, Catch::Contains("\nrngpool_egd_connections_refused_total 1\n"));
 }
 
 // ---------------------------------------------------------------------------

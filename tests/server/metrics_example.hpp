@@ -35,6 +35,10 @@ inline server::metrics::Snapshot example() {
   s.server.clients_connected = 2;
   s.uptime_seconds = 12.5;
   s.seconds_since_reseed = 1.5;
+  s.pool.auxiliary_bytes_mixed = 11;
+  s.server.egd = {.connections = 3, .connections_refused = 1, .requests = 9, .bytes = 255, .adds_accepted = 2,
+                  .adds_refused = 1, .bytes_added = 10, .closed_bad_command = 4, .closed_permission = 5,
+                  .closed_not_ready = 6, .closed_hwrng_unavailable = 7};
   return s;
 }
 

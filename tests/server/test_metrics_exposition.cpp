@@ -26,7 +26,7 @@ TEST_CASE("The exposition names every metric with its labels", "[metrics]") {
   CHECK(has_line(text, "rngpool_health_test_failures_total{test=\"apt\",level=\"permanent\"} 0"));
   CHECK(has_line(text, "rngpool_reseeds_total{with_hwrng=\"true\"} 2"));
   CHECK(has_line(text, "rngpool_reseeds_total{with_hwrng=\"false\"} 5"));
-  CHECK(has_line(text, "rngpool_seconds_since_last_reseed 1.5"));
+  CHECK(has_line(text, "rngpool_last_reseed_age_seconds 1.5"));
   CHECK(has_line(text, "rngpool_requests_total{frontend=\"binary\",status=\"OK\"} 1"));
   CHECK(has_line(text, "rngpool_requests_total{frontend=\"text\",status=\"TOO_LARGE\"} 1"));
   CHECK(has_line(text, "rngpool_requests_total{frontend=\"egd\",status=\"OK\"} 0"));  // present before EGD serves
@@ -37,6 +37,34 @@ TEST_CASE("The exposition names every metric with its labels", "[metrics]") {
   CHECK(has_line(text, "rngpool_uptime_seconds 12.5"));
   CHECK(has_line(text, "# TYPE rngpool_requests_total counter"));
   CHECK(has_line(text, "# TYPE rngpool_state gauge"));
+}
+
+TEST_CASE("The EGD socket's counters are families of their own, outcomes as labels", "[metrics][egd]") {
+  const std::string text = render(example());
+  CHECK(has_line(text, "rngpool_egd_connections_accepted_total 3"));
+  CHECK(has_line(text, "rngpool_egd_connections_refused_total 1"));
+  CHECK(has_line(text, "rngpool_egd_requests_total 9"));
+  CHECK(has_line(text, "rngpool_egd_bytes_served_total 255"));
+  CHECK(has_line(text, "rngpool_egd_adds_total{result=\"accepted\"} 2"));
+  CHECK(has_line(text, "rngpool_egd_adds_total{result=\"refused\"} 1"));
+  CHECK(has_line(text, "rngpool_egd_bytes_added_total 10"));
+  CHECK(has_line(text, "rngpool_egd_connections_closed_total{reason=\"bad_command\"} 4"));
+  CHECK(has_line(text, "rngpool_egd_connections_closed_total{reason=\"permission\"} 5"));
+  CHECK(has_line(text, "rngpool_egd_connections_closed_total{reason=\"not_ready\"} 6"));
+  CHECK(has_line(text, "rngpool_egd_connections_closed_total{reason=\"hwrng_unavailable\"} 7"));
+  CHECK(has_line(text, "rngpool_auxiliary_bytes_mixed_total 11"));
+  CHECK(has_line(text, "# TYPE rngpool_egd_adds_total counter"));
+  // Present at 0 before the first EGD event, like every series.
+  const std::string idle = render(rngpool::server::metrics::Snapshot{});
+  CHECK(has_line(idle, "rngpool_egd_connections_closed_total{reason=\"not_ready\"} 0"));
+  CHECK(has_line(idle, "rngpool_egd_adds_total{result=\"refused\"} 0"));
+  CHECK(has_line(idle, "rngpool_auxiliary_bytes_mixed_total 0"));
+}
+
+TEST_CASE("Ages are named with the unit last", "[metrics]") {
+  const std::string text = render(example());
+  CHECK(has_line(text, "# TYPE rngpool_last_reseed_age_seconds gauge"));
+  CHECK_THAT(text, !Catch::Contains("seconds_since"));
 }
 
 TEST_CASE("Histograms are cumulative, in base units, with +Inf, _sum and _count", "[metrics]") {
@@ -55,11 +83,11 @@ TEST_CASE("Histograms are cumulative, in base units, with +Inf, _sum and _count"
 
 TEST_CASE("A gauge with no time to measure from is left out, not 0", "[metrics]") {
   Snapshot s = example();
-  CHECK_THAT(render(s), !Catch::Contains("rngpool_seconds_since_last_hwrng_input"));
+  CHECK_THAT(render(s), !Catch::Contains("rngpool_last_hwrng_contribution_age_seconds"));
   s.seconds_since_reseed.reset();
-  CHECK_THAT(render(s), !Catch::Contains("rngpool_seconds_since_last_reseed"));
+  CHECK_THAT(render(s), !Catch::Contains("rngpool_last_reseed_age_seconds"));
   s.seconds_since_hwrng_reseed = 3.0;
-  CHECK(has_line(render(s), "rngpool_seconds_since_last_hwrng_input 3"));
+  CHECK(has_line(render(s), "rngpool_last_hwrng_contribution_age_seconds 3"));
 }
 
 TEST_CASE("The HTTP listener's own counters appear only when it runs", "[metrics]") {

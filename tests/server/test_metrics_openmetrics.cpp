@@ -79,7 +79,7 @@ TEST_CASE("OpenMetrics names counter families without _total and every sample of
     }
     CHECK(samples >= 1);
   }
-  CHECK(counters == 13);  // every counter of the family list, the listener's four included
+  CHECK(counters == 21);  // every counter of the family list, the EGD socket's seven and the listener's four included
   const std::string text = openmetrics(full());
   CHECK(has_line(text, "# TYPE rngpool_requests counter"));
   CHECK(has_line(text, "# HELP rngpool_bytes_served Random bytes handed out."));
@@ -166,8 +166,8 @@ TEST_CASE("OpenMetrics writes build info as an info family, gauges as the text f
   CHECK(has_line(om, "rngpool_build_info{version=\"1.2.3\"} 1"));
   CHECK_THAT(om, !Catch::Contains("# UNIT rngpool_build "));
   for (const char* gauge : {"rngpool_state", "rngpool_hwrng_state", "rngpool_hwrng_in_key", "rngpool_key_memory_locked",
-                            "rngpool_uptime_seconds", "rngpool_seconds_since_last_reseed",
-                            "rngpool_seconds_since_last_hwrng_input", "rngpool_clients_connected"}) {
+                            "rngpool_uptime_seconds", "rngpool_last_reseed_age_seconds",
+                            "rngpool_last_hwrng_contribution_age_seconds", "rngpool_clients_connected"}) {
     INFO(gauge);
     CHECK(has_line(om, std::string("# TYPE ") + gauge + " gauge"));
     for (const std::string& line : lines_of(text))
