@@ -84,6 +84,15 @@ TEST_CASE("the EGD socket unit feeds the same service under the name the daemon 
     CHECK_THAT(text, Catch::Contains(std::string("\n") + line + "\n"));
 }
 
+// systemd refuses to start a socket whose service is running, so an enabled
+// optional socket must come up through the service's restart
+// (tests/system/guest-main, sockets-enable, runs it under a real systemd).
+TEST_CASE("the EGD and metrics sockets, once enabled, are started by a restart of the service", "[systemd][egd][metrics]") {
+  InstalledUnits units;
+  for (const auto& unit : {units.egd_socket, units.metrics_socket})
+    CHECK_THAT(read_text_file(unit), Catch::Contains("\nWantedBy=sockets.target rngpoold.service\n"));
+}
+
 TEST_CASE("the service is Type=notify with a watchdog, as the non-root user", "[systemd]") {
   InstalledUnits units;
   auto text = read_text_file(units.service);
