@@ -105,8 +105,7 @@ std::string writable_by_others(const struct stat& st) {
 // write lets them rename a directory below it and put their own in its
 // place, as sshd's StrictModes reasons for the path to authorized_keys.
 void check_directory(const std::filesystem::path& dir, const std::string& path) {
-  const auto own = std::filesystem::absolute(dir).lexically_normal();
-  for (auto at = own;; at = at.parent_path()) {
+  for (auto at = std::filesystem::absolute(dir).lexically_normal();; at = at.parent_path()) {
     struct stat st {};
     if (::stat(at.c_str(), &st) != 0)
       fail("cannot check directory " + at.native() + " for --socket " + path, errno);
@@ -117,7 +116,7 @@ void check_directory(const std::filesystem::path& dir, const std::string& path) 
                              " and not sticky, so another user could replace the socket; refusing it "
                              "(make it writable only by root or rngpoold's user, or set the sticky bit)",
                          2);
-    if (at == at.root_path() || at.parent_path() == at)
+    if (at.parent_path() == at)  // "/", the last one
       break;
   }
 }
