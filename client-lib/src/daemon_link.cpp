@@ -108,7 +108,7 @@ void DaemonLink::ensure_connected() {
     socket_ = Socket::connect(options_.socket_path, options_.connect_timeout);
     owner_ = ::getpid();
     used_ = false;
-    ahead_id_ = 0;
+    ahead_count_ = 0;
   }
 }
 
@@ -167,7 +167,7 @@ proto::Header DaemonLink::read_reply_header(proto::Opcode opcode, std::uint32_t 
 
 proto::Header DaemonLink::send_and_read_header(std::span<const std::uint8_t> frame, proto::Opcode opcode,
                                                std::uint32_t id) {
-  if (ahead_id_ != 0) discard_key_ahead();  // its reply comes first on the stream
+  discard_keys_ahead();  // their replies come first on the stream
   for (int attempt = 0;; ++attempt) {
     ensure_connected();
     const bool reused = used_;
@@ -258,25 +258,29 @@ void DaemonLink::fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wir
 // ---------------------------------------------------------------------------
 
 // A key asked for ahead (LocalGenerator's "Asking ahead") is a GET_RANDOM
-// whose reply stays in the socket until the reseed reads it.  Only one is
-// out per link.  Any other exchange on the link first reads that reply and
-// wipes it (replies come in request order), and a reconnect or a fork
-// forgets it; the generator's collect() then finds it gone and fetches.
-// Nothing about a key sent ahead is the caller's error: a refusal, a
-// broken stream or an odd reply closes the connection and the reseed's own
-// fetch reports what is true then.
+// whose reply stays in the socket until the reseed reads it.  Up to
+// kKeysAheadPerLink are out per link, oldest first.  Replies come in request
+// order, so collecting one first reads and wipes the replies to those asked
+// before it (a generator dropped them as too old, or another thread's were
+// overtaken), and any other exchange on the link first reads and wipes them
+// all; a reconnect or a fork forgets them.  The generator's collect() then
+// finds its key gone and fetches.  Nothing about a key sent ahead is the
+// caller's error: a refusal, a broken stream or an odd reply closes the
+// connection and the reseed's own fetch reports what is true then.
 
 std::uint32_t DaemonLink::request_key_ahead(std::uint16_t wire) {
   const auto lock = lock_for_exchange();
-  if (ahead_id_ != 0) return 0;
+  if (socket_.is_open() && owner_ != ::getpid()) ahead_count_ = 0;  // a fork child: the parent's
+  if (ahead_count_ == ahead_.size()) return 0;
   try {
     ensure_connected();
     const std::uint32_t id = next_id_++;
     socket_.send_all(proto::encode_get_random(id, core::kKeySize, wire), options_.io_timeout);
-    ahead_id_ = id;
+    ahead_[ahead_count_++] = id;
     return id;
   } catch (const Error&) {
     socket_.close();
+    ahead_count_ = 0;
     return 0;
   }
 }
@@ -289,10 +293,42 @@ bool DaemonLink::read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::
       used_ = true;
       return true;
     }
-  } catch (...) {  // noexcept for discard_key_ahead(): any failure is "no key"
+  } catch (...) {  // noexcept for discard_keys_ahead(): any failure is "no key"
   }
   socket_.close();
+  ahead_count_ = 0;
   return false;
+}
+
+// Reads and wipes the replies to the keys asked for before `request`; false
+// when `request` is not on its way (then all are gone) or the stream broke.
+bool DaemonLink::discard_keys_ahead_before(std::uint32_t request) noexcept {
+  if (!socket_.is_open() || owner_ != ::getpid()) {
+    ahead_count_ = 0;
+    return false;
+  }
+  const auto end = ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_);
+  const auto found = std::find(ahead_.begin(), end, request);
+  std::array<std::uint8_t, core::kKeySize> unused{};
+  for (auto earlier = ahead_.begin(); earlier != found && socket_.is_open(); ++earlier) {
+    read_key_reply(*earlier, unused);
+  }
+  core::wipe(unused);
+  if (found == end || !socket_.is_open()) {
+    ahead_count_ = 0;
+    return false;
+  }
+  ahead_count_ = static_cast<std::size_t>(std::copy(found, end, ahead_.begin()) - ahead_.begin());
+  return true;
+}
+
+void DaemonLink::discard_keys_ahead() noexcept {
+  if (ahead_count_ == 0) return;
+  const std::uint32_t newest = ahead_[ahead_count_ - 1];
+  std::array<std::uint8_t, core::kKeySize> unused{};
+  if (discard_keys_ahead_before(newest)) read_key_reply(newest, unused);
+  core::wipe(unused);
+  ahead_count_ = 0;
 }
 
 // A daemon that went away after sending the key has not reseeded us at the
@@ -301,21 +337,15 @@ bool DaemonLink::read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::
 // is wiped and refused.
 bool DaemonLink::collect_key_ahead(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key) {
   const auto lock = lock_for_exchange();
-  if (id == 0 || ahead_id_ != id || !socket_.is_open() || owner_ != ::getpid()) return false;
-  ahead_id_ = 0;
+  if (id == 0 || !discard_keys_ahead_before(id)) return false;
+  std::copy(ahead_.begin() + 1, ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_), ahead_.begin());
+  --ahead_count_;
   if (!read_key_reply(id, key)) return false;
   if (!socket_.peer_closed()) return true;
   core::wipe(key);
   socket_.close();
+  ahead_count_ = 0;
   return false;
-}
-
-void DaemonLink::discard_key_ahead() noexcept {
-  const std::uint32_t id = std::exchange(ahead_id_, 0);
-  if (!socket_.is_open() || owner_ != ::getpid()) return;
-  std::array<std::uint8_t, core::kKeySize> unused{};
-  read_key_reply(id, unused);
-  core::wipe(unused);
 }
 
 namespace {

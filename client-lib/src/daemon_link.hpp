@@ -13,6 +13,7 @@
 
 #include "rngpool/protocol/frame.hpp"
 
+#include <array>
 #include <mutex>
 #include <sys/types.h>
 
@@ -32,10 +33,12 @@ class DaemonLink final : public Client::State {
   bool local_generator() const noexcept { return local_; }
   // A GET_RANDOM of one key sent now, its reply left unread (local_generator.hpp
   // › KeySource::request_ahead): the request id, or 0 when it could not be sent
-  // or one is already out.
+  // or kKeysAheadPerLink are already out.
   std::uint32_t request_key_ahead(std::uint16_t wire_flags);
-  // Reads that reply into `key`: false when it is no longer on its way (another
-  // exchange came first, a reconnect, a fork) or is not a whole accepted key.
+  // Reads that reply into `key`, first reading and wiping the replies to any
+  // earlier ones (replies come in order): false when it is no longer on its
+  // way (another exchange came first, a reconnect, a fork) or is not a whole
+  // accepted key.
   bool collect_key_ahead(std::uint32_t request, std::span<std::uint8_t, core::kKeySize> key);
   std::uint64_t serial() const noexcept { return serial_; }
   StatusReport status() override;
@@ -50,7 +53,8 @@ class DaemonLink final : public Client::State {
                                         std::uint32_t id);
   protocol::Header read_reply_header(protocol::Opcode opcode, std::uint32_t id);
   bool read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key);
-  void discard_key_ahead() noexcept;
+  void discard_keys_ahead() noexcept;
+  bool discard_keys_ahead_before(std::uint32_t request) noexcept;
   void read_payload(std::span<std::uint8_t> out);
   std::string read_text(std::uint32_t length);
   [[noreturn]] void refuse(const protocol::Header& header);
@@ -76,7 +80,11 @@ class DaemonLink final : public Client::State {
   pid_t owner_ = 0;   // the process that opened socket_; 0 after a fork: not this one
   bool used_ = false;  // socket_ has carried a complete exchange
   std::uint32_t next_id_ = 1;
-  std::uint32_t ahead_id_ = 0;  // a key request sent ahead, its reply unread on socket_; 0: none
+  // Key requests sent ahead, their replies unread on socket_, oldest first:
+  // two threads can each keep their generator's two (local_generator.hpp).
+  static constexpr std::size_t kKeysAheadPerLink = 4;
+  std::array<std::uint32_t, kKeysAheadPerLink> ahead_{};
+  std::size_t ahead_count_ = 0;
   std::size_t max_piece_;  // largest GET_RANDOM the daemon accepted so far
   DaemonLink* earlier_ = nullptr;  // neighbours on the list of live links
   DaemonLink* later_ = nullptr;

@@ -29,8 +29,8 @@ struct LocalGenerator::Book {
   std::uint8_t key[core::kKeySize];  // a fetched key on its way in; wiped once installed
   std::uint64_t served;              // output since the last reseed
   std::int64_t seeded_at;            // when, in ns on the policy's clock
-  KeyTicket ahead;                   // the next key, asked for; none in a fork child
-  std::int64_t ahead_at;             // when it was asked for
+  KeyTicket ahead[kKeysAhead];       // the next keys, asked for, oldest first; none in a fork child
+  std::int64_t ahead_at[kKeysAhead];  // when each was asked for
   std::uint8_t seeded;               // 1 once reseeded; 0 in fresh, wiped and fork-child pages
 };
 
@@ -97,9 +97,7 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
     output_.relock();
   }
   const std::span<std::uint8_t, core::kKeySize> incoming(b.key);
-  const KeyTicket ahead = std::exchange(b.ahead, KeyTicket{});
-  const bool fresh = ahead.source != 0 && now - b.ahead_at <= kAheadLifetime.count();
-  if (fresh && source.collect(ahead, incoming)) {
+  if (collect_ahead(now, source, incoming)) {
     ++reseeds_ahead_;
   } else {
     try {
@@ -122,22 +120,55 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
 //
 // A reseed that waits for the daemon stalls the caller for a round trip
 // (hundreds of microseconds when the daemon's CPU was idle), which is what
-// a 1 MiB token or a 64 KiB RAND_bytes costs in keystream.  So once a key
-// has served half its byte budget, the next key is asked for and left in the
-// socket: the reseed reads a reply that is already there.  It is asked for
-// before the keystream that crosses the half is made, so the daemon works
-// while we do.  The key is still one the daemon made for this reseed alone,
-// honouring the same flags; only its age differs, and a key asked for more
-// than kAheadLifetime before its reseed is dropped for a fresh fetch.  The
-// age limit (the interval) is not asked ahead: a key that old is the sign of
-// an idle thread, for which a round trip costs nothing that matters.
+// a 1 MiB token or a 64 KiB RAND_bytes costs in keystream.  So the call that
+// takes a key past half its byte budget asks for the next key and leaves it
+// in the socket: the reseed reads a reply that is already there.  It is
+// asked for before the keystream that crosses the half is made, so the
+// daemon works while we do.
+//
+// Half a budget can take less keystream time than a round trip: 0.4 ms for
+// 1 MiB on a slow host, where waking the daemon's halted vCPU through a
+// contended hypervisor takes longer.  So when the first half of a key went
+// fast, the key after the next is asked for too: each reseed then reads a
+// key asked for a whole budget earlier.  "Fast" is half a budget in under a
+// quarter of kAheadLifetime, so that at the same pace that key is still
+// fresh when its reseed comes three halves later; a slower thread keeps one
+// key on its way, and never asks for one it would drop.
+//
+// The keys are still ones the daemon made for these reseeds alone,
+// honouring the same flags; only their age differs, and a key asked for
+// more than kAheadLifetime before its reseed is dropped (the link wipes its
+// reply) for the next one or a fresh fetch.  The age limit (the interval)
+// is not asked ahead: a key that old is the sign of an idle thread, for
+// which a round trip costs nothing that matters.
 // ---------------------------------------------------------------------------
+
+bool LocalGenerator::collect_ahead(std::int64_t now, KeySource& source, std::span<std::uint8_t, core::kKeySize> key) {
+  Book& b = book();
+  bool collected = false;
+  while (!collected && b.ahead[0].source != 0) {
+    const KeyTicket ticket = b.ahead[0];
+    const bool fresh = now - b.ahead_at[0] <= kAheadLifetime.count();
+    std::move(b.ahead + 1, b.ahead + kKeysAhead, b.ahead);
+    std::move(b.ahead_at + 1, b.ahead_at + kKeysAhead, b.ahead_at);
+    b.ahead[kKeysAhead - 1] = KeyTicket{};
+    collected = fresh && source.collect(ticket, key);
+  }
+  return collected;
+}
 
 void LocalGenerator::ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source) {
   Book& b = book();
-  if (b.ahead.source != 0 || b.served + n <= policy.bytes / 2) return;
-  b.ahead = source.request_ahead();
-  b.ahead_at = now;
+  const std::uint64_t half = policy.bytes / 2;
+  if (b.served > half || b.served + n <= half) return;  // not the call that crosses the half
+  const bool fast = now - b.seeded_at < kAheadLifetime.count() / 4;
+  const std::size_t wanted = fast ? kKeysAhead : 1;
+  for (std::size_t i = 0; i < wanted; ++i) {
+    if (b.ahead[i].source != 0) continue;
+    b.ahead[i] = source.request_ahead();
+    b.ahead_at[i] = now;
+    if (b.ahead[i].source == 0) return;
+  }
 }
 
 void LocalGenerator::generate(std::span<std::uint8_t> out, const ReseedPolicy& policy, KeySource& source) {

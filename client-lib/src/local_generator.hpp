@@ -20,8 +20,8 @@
 //    and it reseeds before its first byte: it never serves a byte its parent
 //    could serve, without relying on pthread_atfork;
 //  - a thread's generators are wiped when it exits, and at every reseed;
-//  - the next key is asked for when half the byte budget is spent and
-//    collected at the reseed, so a reseed does not wait a round trip; until
+//  - the next key is asked for when half the byte budget is spent (and the
+//    one after it too when that half went fast) and collected at the reseed, so a reseed does not wait a round trip; until
 //    then it is in the kernel's socket buffer, not in this process, and a
 //    key asked for more than kAheadLifetime before the reseed is discarded
 //    for a fresh one.
@@ -34,6 +34,7 @@
 #include "generator/secure_memory.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -46,6 +47,8 @@ using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 // A key asked for ahead is used only within this time of the asking: the
 // key a reseed installs left the daemon at most this long before.
 inline constexpr std::chrono::nanoseconds kAheadLifetime = std::chrono::seconds(1);
+// At most this many keys are on their way for one generator.
+inline constexpr std::size_t kKeysAhead = 2;
 
 // When a key must be replaced.  `clock` null or empty: CLOCK_MONOTONIC_COARSE
 // (a tick of a few milliseconds is nothing against a 60 s interval, and it
@@ -120,6 +123,7 @@ class LocalGenerator {
   const Book& book() const;
   bool due(std::size_t n, std::int64_t now, const ReseedPolicy& policy) const;
   void reseed(std::int64_t now, KeySource& source);
+  bool collect_ahead(std::int64_t now, KeySource& source, std::span<std::uint8_t, core::kKeySize> key);
   void ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source);
 
   core::SecureBuffer book_;  // Book: seeded flag, counters, the incoming key

@@ -40,8 +40,8 @@ void Socket::close() noexcept {
 
 bool Socket::peer_closed() const noexcept {
   if (fd_ < 0) return true;
-  char byte;
-  return ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  pollfd entry{fd_, POLLRDHUP, 0};
+  return ::poll(&entry, 1, 0) != 0 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 // ---------------------------------------------------------------------------

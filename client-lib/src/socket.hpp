@@ -24,8 +24,9 @@ class Socket {
   // Closing sends nothing: a forked child drops its copy of the parent's
   // connection this way without disturbing the parent.
   void close() noexcept;
-  // The peer has closed its end and nothing is left to read (a peek, never
-  // waits): the daemon is gone or has dropped us.
+  // The peer has closed its end, whether or not replies it sent before are
+  // still unread (poll's POLLRDHUP, never waits): the daemon is gone or has
+  // dropped us.
   bool peer_closed() const noexcept;
 
   // Each waits at most `timeout` for the peer to make progress.  Throw

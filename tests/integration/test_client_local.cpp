@@ -225,14 +225,17 @@ TEST_CASE("local generator: reseeds after reseed_bytes of output", "[client][loc
   const auto* generator = detail::find_thread_generator(daemon.socket_path(), false);
   REQUIRE(generator != nullptr);
   CHECK(generator->reseeds() == 4);
-  CHECK(generator->reseeds_ahead() == 3);  // each key after the first was asked for at half its predecessor's budget
+  CHECK(generator->reseeds_ahead() == 3);  // each key after the first was asked for at half a budget
   client.token_bytes(32);
   CHECK(generator->reseeds() == 5);
-  CHECK(generator->reseeds_ahead() == 4);  // asked for at 224 KiB
-  CHECK(requests.since() == 5);            // one GET_RANDOM per key, none left out
+  CHECK(generator->reseeds_ahead() == 4);
+  CHECK(client.status().size() > 0);  // reads the reply to the key still on its way
+  CHECK(requests.since() == 6);       // one GET_RANDOM per key, and the next one asked for
   draw(client, 200 * 1024);  // larger than the limit: pieces, each under a fresh key
   CHECK(generator->reseeds() == 9);
-  CHECK(requests.since() == 4);
+  CHECK(generator->reseeds_ahead() == 7);  // the first piece's key fetched (STATUS wiped the one on its way)
+  CHECK(client.status().size() > 0);
+  CHECK(requests.since() == 5);  // 4 keys, and the one asked for with the last whole piece
 }
 
 // The next key is asked for at half the budget, so a reseed finds its reply
@@ -298,6 +301,54 @@ TEST_CASE("local generator: keys asked for ahead, and every way one is dropped",
   }
   CHECK(client.status().size() > 0);  // whatever happened, the stream is in step
   CHECK(draw(client, 64 * 1024).size() == 64 * 1024);
+}
+
+// When half a key's budget went fast, the key after the next is asked for
+// too, so the key a reseed installs was asked for a whole budget earlier;
+// one that has grown too old is skipped for the next (the link reads and
+// wipes its reply), and every key asked for is one the daemon served.  A
+// slow thread keeps one key on its way.
+TEST_CASE("local generator: two keys on their way when half a budget goes fast", "[client][local]") {
+  TestDaemon daemon;
+  RequestCounter requests(daemon.socket_path());
+  auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+  ClientOptions options = local_options(daemon.socket_path());
+  options.reseed_bytes = 64 * 1024;
+  options.clock = [now] { return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(now->load())); };
+  const Client client(options);
+  const auto quarter = std::chrono::nanoseconds(detail::kAheadLifetime / 4).count();
+  draw(client, 64 * 1024);  // fetched; the half went at once: the next two asked for at 0
+  const auto* generator = detail::find_thread_generator(daemon.socket_path(), false);
+  REQUIRE(generator != nullptr);
+
+  SECTION("a key too old by its reseed is skipped for the next one") {
+    const auto step = std::chrono::nanoseconds(detail::kAheadLifetime * 6 / 10).count();
+    *now += step;
+    draw(client, 64 * 1024);  // the first of them; a third asked for at 0.6 s
+    CHECK(generator->reseeds() == 2);
+    CHECK(generator->reseeds_ahead() == 1);
+    *now += step;  // the second is 1.2 s old now, the third 0.6 s
+    draw(client, 64 * 1024);
+    CHECK(generator->reseeds() == 3);
+    CHECK(generator->reseeds_ahead() == 2);  // the third, not a fetch
+    CHECK(client.status().size() > 0);       // in step: the two asked for last are read and wiped
+    CHECK(requests.since() == 6);            // 1 fetched + 5 asked for ahead
+    draw(client, 32);                        // both gone: a fetch
+    CHECK(generator->reseeds() == 4);
+    CHECK(generator->reseeds_ahead() == 2);
+  }
+  SECTION("a key whose first half was slow asks for one") {
+    CHECK(client.status().size() > 0);  // reads and wipes the two on their way
+    CHECK(requests.since() == 3);
+    draw(client, 16 * 1024);  // fetched at 0
+    *now += quarter;          // its first half takes a quarter of the lifetime
+    draw(client, 32 * 1024);  // crosses the half: one asked for
+    draw(client, 16 * 1024 + 1);
+    CHECK(generator->reseeds() == 3);
+    CHECK(generator->reseeds_ahead() == 1);  // that one
+    CHECK(client.status().size() > 0);
+    CHECK(requests.since() == 2);  // the fetch and the one asked for: nothing else on its way
+  }
 }
 
 TEST_CASE("local generator: reseeds once the key is reseed_interval old (injected clock)", "[client][local]") {
