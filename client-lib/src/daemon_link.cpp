@@ -257,31 +257,38 @@ void DaemonLink::fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wir
 // reseed and the caller gets that error.
 // ---------------------------------------------------------------------------
 
-// A key asked for ahead (LocalGenerator's "Asking ahead") is a GET_RANDOM
-// whose reply stays in the socket until the reseed reads it.  Up to
-// kKeysAheadPerLink are out per link, oldest first.  Replies come in request
-// order, so collecting one first reads and wipes the replies to those asked
-// before it (a generator dropped them as too old, or another thread's were
-// overtaken), and any other exchange on the link first reads and wipes them
-// all; a reconnect or a fork forgets them.  The generator's collect() then
-// finds its key gone and fetches.  Nothing about a key sent ahead is the
+// ---------------------------------------------------------------------------
+// Keys asked for ahead
+//
+// A key asked for ahead (LocalGenerator's "Asking ahead") is a GET_RANDOM of
+// 32 bytes whose reply stays in the socket until a reseed reads it: until
+// then it is in the kernel's socket buffer, not in this process.  Up to
+// kMaxKeysAhead are on their way per link, oldest first.  Replies come in
+// request order, so a reseed takes the oldest; one asked for with other
+// flags or too long ago is read and wiped on the way to a usable one, and
+// any other exchange on the link first reads and wipes them all.  A
+// reconnect or a fork forgets them: the child's connection is the parent's,
+// and nothing of it is read.  Nothing about a key asked ahead is the
 // caller's error: a refusal, a broken stream or an odd reply closes the
 // connection and the reseed's own fetch reports what is true then.
+// ---------------------------------------------------------------------------
 
-std::uint32_t DaemonLink::request_key_ahead(std::uint16_t wire) {
+void DaemonLink::request_keys_ahead(std::size_t keys, std::uint16_t wire, std::int64_t now) {
   const auto lock = lock_for_exchange();
-  if (socket_.is_open() && owner_ != ::getpid()) ahead_count_ = 0;  // a fork child: the parent's
-  if (ahead_count_ == ahead_.size()) return 0;
+  if (socket_.is_open() && owner_ != ::getpid()) ahead_count_ = 0;  // a fork child: they are the parent's
+  const auto end = ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_);
+  std::size_t on_the_way = static_cast<std::size_t>(
+      std::count_if(ahead_.begin(), end, [&](const KeyAhead& k) { return k.wire_flags == wire; }));
   try {
-    ensure_connected();
-    const std::uint32_t id = next_id_++;
-    socket_.send_all(proto::encode_get_random(id, core::kKeySize, wire), options_.io_timeout);
-    ahead_[ahead_count_++] = id;
-    return id;
+    for (; on_the_way < keys && ahead_count_ < ahead_.size(); ++on_the_way) {
+      ensure_connected();
+      const std::uint32_t id = next_id_++;
+      socket_.send_all(proto::encode_get_random(id, core::kKeySize, wire), options_.io_timeout);
+      ahead_[ahead_count_++] = {id, wire, now};
+    }
   } catch (const Error&) {
     socket_.close();
     ahead_count_ = 0;
-    return 0;
   }
 }
 
@@ -300,51 +307,40 @@ bool DaemonLink::read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::
   return false;
 }
 
-// Reads and wipes the replies to the keys asked for before `request`; false
-// when `request` is not on its way (then all are gone) or the stream broke.
-bool DaemonLink::discard_keys_ahead_before(std::uint32_t request) noexcept {
-  if (!socket_.is_open() || owner_ != ::getpid()) {
-    ahead_count_ = 0;
-    return false;
-  }
-  const auto end = ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_);
-  const auto found = std::find(ahead_.begin(), end, request);
-  std::array<std::uint8_t, core::kKeySize> unused{};
-  for (auto earlier = ahead_.begin(); earlier != found && socket_.is_open(); ++earlier) {
-    read_key_reply(*earlier, unused);
-  }
-  core::wipe(unused);
-  if (found == end || !socket_.is_open()) {
-    ahead_count_ = 0;
-    return false;
-  }
-  ahead_count_ = static_cast<std::size_t>(std::copy(found, end, ahead_.begin()) - ahead_.begin());
-  return true;
+void DaemonLink::drop_oldest_key_ahead() noexcept {
+  std::copy(ahead_.begin() + 1, ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_), ahead_.begin());
+  --ahead_count_;
 }
 
 void DaemonLink::discard_keys_ahead() noexcept {
-  if (ahead_count_ == 0) return;
-  const std::uint32_t newest = ahead_[ahead_count_ - 1];
+  if (!socket_.is_open() || owner_ != ::getpid()) ahead_count_ = 0;
   std::array<std::uint8_t, core::kKeySize> unused{};
-  if (discard_keys_ahead_before(newest)) read_key_reply(newest, unused);
+  while (ahead_count_ > 0) {
+    const std::uint32_t id = ahead_[0].request;
+    drop_oldest_key_ahead();
+    read_key_reply(id, unused);
+  }
   core::wipe(unused);
-  ahead_count_ = 0;
 }
 
 // A daemon that went away after sending the key has not reseeded us at the
 // reseed: like any reseed while it is gone, the call must fail (the fetch
 // that follows reports it), so a key whose connection has closed behind it
 // is wiped and refused.
-bool DaemonLink::collect_key_ahead(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key) {
+bool DaemonLink::take_key_ahead(std::uint16_t wire, std::int64_t now, std::span<std::uint8_t, core::kKeySize> key) {
   const auto lock = lock_for_exchange();
-  if (id == 0 || !discard_keys_ahead_before(id)) return false;
-  std::copy(ahead_.begin() + 1, ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_), ahead_.begin());
-  --ahead_count_;
-  if (!read_key_reply(id, key)) return false;
-  if (!socket_.peer_closed()) return true;
-  core::wipe(key);
-  socket_.close();
-  ahead_count_ = 0;
+  if (!socket_.is_open() || owner_ != ::getpid()) ahead_count_ = 0;
+  while (ahead_count_ > 0) {
+    const KeyAhead oldest = ahead_[0];
+    drop_oldest_key_ahead();
+    if (!read_key_reply(oldest.request, key)) return false;
+    if (oldest.wire_flags == wire && now - oldest.asked_at <= kAheadLifetime.count()) {
+      if (!socket_.peer_closed()) return true;
+      socket_.close();
+      ahead_count_ = 0;
+    }
+    core::wipe(key);
+  }
   return false;
 }
 
@@ -354,12 +350,9 @@ class LinkKeySource final : public KeySource {
  public:
   LinkKeySource(DaemonLink& link, std::uint16_t wire) : link_(link), wire_(wire) {}
   void fetch(std::span<std::uint8_t, core::kKeySize> key) override { link_.fill_from_daemon(key, wire_); }
-  KeyTicket request_ahead() override {
-    const std::uint32_t id = link_.request_key_ahead(wire_);
-    return id == 0 ? KeyTicket{} : KeyTicket{link_.serial(), id};
-  }
-  bool collect(const KeyTicket& ticket, std::span<std::uint8_t, core::kKeySize> key) override {
-    return ticket.source == link_.serial() && link_.collect_key_ahead(ticket.request, key);
+  void request_ahead(std::size_t keys, std::int64_t now) override { link_.request_keys_ahead(keys, wire_, now); }
+  bool collect(std::int64_t now, std::span<std::uint8_t, core::kKeySize> key) override {
+    return link_.take_key_ahead(wire_, now, key);
   }
 
  private:

@@ -31,16 +31,15 @@ class DaemonLink final : public Client::State {
   // Straight from the daemon, bypassing the local generator.
   void fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire_flags);
   bool local_generator() const noexcept { return local_; }
-  // A GET_RANDOM of one key sent now, its reply left unread (local_generator.hpp
-  // › KeySource::request_ahead): the request id, or 0 when it could not be sent
-  // or kKeysAheadPerLink are already out.
-  std::uint32_t request_key_ahead(std::uint16_t wire_flags);
-  // Reads that reply into `key`, first reading and wiping the replies to any
-  // earlier ones (replies come in order): false when it is no longer on its
-  // way (another exchange came first, a reconnect, a fork) or is not a whole
-  // accepted key.
-  bool collect_key_ahead(std::uint32_t request, std::span<std::uint8_t, core::kKeySize> key);
-  std::uint64_t serial() const noexcept { return serial_; }
+  // Keys asked for ahead (local_generator.hpp › KeySource): GET_RANDOMs of
+  // one key whose replies stay unread until a reseed takes them.  Tops the
+  // keys on their way with `wire_flags` up to `keys`, asked for at `now`.
+  void request_keys_ahead(std::size_t keys, std::uint16_t wire_flags, std::int64_t now);
+  // The oldest key on its way, when it was asked for with `wire_flags` at
+  // most kAheadLifetime before `now` and arrives whole and accepted; replies
+  // to older or other keys in front of it are read and wiped.  False when
+  // there is none (another exchange came first, a reconnect, a fork).
+  bool take_key_ahead(std::uint16_t wire_flags, std::int64_t now, std::span<std::uint8_t, core::kKeySize> key);
   StatusReport status() override;
   Health health() override;
   std::chrono::nanoseconds ping() override;
@@ -54,7 +53,7 @@ class DaemonLink final : public Client::State {
   protocol::Header read_reply_header(protocol::Opcode opcode, std::uint32_t id);
   bool read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key);
   void discard_keys_ahead() noexcept;
-  bool discard_keys_ahead_before(std::uint32_t request) noexcept;
+  void drop_oldest_key_ahead() noexcept;
   void read_payload(std::span<std::uint8_t> out);
   std::string read_text(std::uint32_t length);
   [[noreturn]] void refuse(const protocol::Header& header);
@@ -80,10 +79,15 @@ class DaemonLink final : public Client::State {
   pid_t owner_ = 0;   // the process that opened socket_; 0 after a fork: not this one
   bool used_ = false;  // socket_ has carried a complete exchange
   std::uint32_t next_id_ = 1;
-  // Key requests sent ahead, their replies unread on socket_, oldest first:
-  // two threads can each keep their generator's two (local_generator.hpp).
-  static constexpr std::size_t kKeysAheadPerLink = 4;
-  std::array<std::uint32_t, kKeysAheadPerLink> ahead_{};
+  // Keys asked for ahead, their replies unread on socket_, oldest first
+  // (daemon_link.cpp › "Keys asked for ahead").
+  struct KeyAhead {
+    std::uint32_t request;
+    std::uint16_t wire_flags;
+    std::int64_t asked_at;  // on the policy's clock
+  };
+  static constexpr std::size_t kMaxKeysAhead = 4;
+  std::array<KeyAhead, kMaxKeysAhead> ahead_{};
   std::size_t ahead_count_ = 0;
   std::size_t max_piece_;  // largest GET_RANDOM the daemon accepted so far
   DaemonLink* earlier_ = nullptr;  // neighbours on the list of live links

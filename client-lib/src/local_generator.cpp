@@ -29,8 +29,6 @@ struct LocalGenerator::Book {
   std::uint8_t key[core::kKeySize];  // a fetched key on its way in; wiped once installed
   std::uint64_t served;              // output since the last reseed
   std::int64_t seeded_at;            // when, in ns on the policy's clock
-  KeyTicket ahead[kKeysAhead];       // the next keys, asked for, oldest first; none in a fork child
-  std::int64_t ahead_at[kKeysAhead];  // when each was asked for
   std::uint8_t seeded;               // 1 once reseeded; 0 in fresh, wiped and fork-child pages
 };
 
@@ -97,7 +95,7 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
     output_.relock();
   }
   const std::span<std::uint8_t, core::kKeySize> incoming(b.key);
-  if (collect_ahead(now, source, incoming)) {
+  if (source.collect(now, incoming)) {
     ++reseeds_ahead_;
   } else {
     try {
@@ -135,40 +133,24 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
 // fresh when its reseed comes three halves later; a slower thread keeps one
 // key on its way, and never asks for one it would drop.
 //
-// The keys are still ones the daemon made for these reseeds alone,
-// honouring the same flags; only their age differs, and a key asked for
-// more than kAheadLifetime before its reseed is dropped (the link wipes its
-// reply) for the next one or a fresh fetch.  The age limit (the interval)
+// The keys on their way belong to the link, not to a thread: replies come
+// in order on its one stream, so the next reseed through that link, in any
+// thread, takes the oldest, and threads sharing a Client neither wait for
+// nor spoil each other's (asking tops the link up to `keys`).  Each key
+// still serves one reseed alone and honours the same flags; only its age
+// differs, and a key asked for more than kAheadLifetime before its reseed
+// is dropped (the link wipes its reply) for the next one or a fresh fetch.
+// The age limit (the interval)
 // is not asked ahead: a key that old is the sign of an idle thread, for
 // which a round trip costs nothing that matters.
 // ---------------------------------------------------------------------------
 
-bool LocalGenerator::collect_ahead(std::int64_t now, KeySource& source, std::span<std::uint8_t, core::kKeySize> key) {
-  Book& b = book();
-  bool collected = false;
-  while (!collected && b.ahead[0].source != 0) {
-    const KeyTicket ticket = b.ahead[0];
-    const bool fresh = now - b.ahead_at[0] <= kAheadLifetime.count();
-    std::move(b.ahead + 1, b.ahead + kKeysAhead, b.ahead);
-    std::move(b.ahead_at + 1, b.ahead_at + kKeysAhead, b.ahead_at);
-    b.ahead[kKeysAhead - 1] = KeyTicket{};
-    collected = fresh && source.collect(ticket, key);
-  }
-  return collected;
-}
-
 void LocalGenerator::ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source) {
-  Book& b = book();
+  const Book& b = book();
   const std::uint64_t half = policy.bytes / 2;
   if (b.served > half || b.served + n <= half) return;  // not the call that crosses the half
   const bool fast = now - b.seeded_at < kAheadLifetime.count() / 4;
-  const std::size_t wanted = fast ? kKeysAhead : 1;
-  for (std::size_t i = 0; i < wanted; ++i) {
-    if (b.ahead[i].source != 0) continue;
-    b.ahead[i] = source.request_ahead();
-    b.ahead_at[i] = now;
-    if (b.ahead[i].source == 0) return;
-  }
+  source.request_ahead(fast ? kKeysAhead : 1, now);
 }
 
 void LocalGenerator::generate(std::span<std::uint8_t> out, const ReseedPolicy& policy, KeySource& source) {

@@ -47,7 +47,7 @@ using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 // A key asked for ahead is used only within this time of the asking: the
 // key a reseed installs left the daemon at most this long before.
 inline constexpr std::chrono::nanoseconds kAheadLifetime = std::chrono::seconds(1);
-// At most this many keys are on their way for one generator.
+// At most this many keys are asked for ahead by one generator.
 inline constexpr std::size_t kKeysAhead = 2;
 
 // When a key must be replaced.  `clock` null or empty: CLOCK_MONOTONIC_COARSE
@@ -59,27 +59,23 @@ struct ReseedPolicy {
   const SteadyClock* clock = nullptr;
 };
 
-// A key asked for ahead of need: which source (a DaemonLink's serial) and
-// which of its requests.  source == 0: none.
-struct KeyTicket {
-  std::uint64_t source = 0;
-  std::uint32_t request = 0;
-};
-
 // Where a fresh key comes from: the daemon, in DaemonLink.
 class KeySource {
  public:
   // A key now; throws on failure.
   virtual void fetch(std::span<std::uint8_t, core::kKeySize> key) = 0;
-  // Asks for a key to collect() later, so that the reseed need not wait a
-  // round trip; an empty ticket when it could not (collect() then fails
-  // and fetch() runs at the reseed, as without this).  Never throws.
-  virtual KeyTicket request_ahead() { return {}; }
-  // The key asked for with `ticket`, when it is still on its way on this
-  // source and arrives whole and accepted; false otherwise (the caller then
-  // fetch()es: a failure here is never the caller's error).
-  virtual bool collect(const KeyTicket& ticket, std::span<std::uint8_t, core::kKeySize> key) {
-    (void)ticket;
+  // Makes sure `keys` keys are on their way for the reseeds to come, asking
+  // for the missing ones now (`now` on the policy's clock), so that a reseed
+  // need not wait a round trip.  Best effort: never throws.
+  virtual void request_ahead(std::size_t keys, std::int64_t now) {
+    (void)keys;
+    (void)now;
+  }
+  // A key asked for ahead, at most kAheadLifetime before `now`, that arrives
+  // whole and accepted; false when there is none (the caller then fetch()es:
+  // a failure here is never the caller's error).
+  virtual bool collect(std::int64_t now, std::span<std::uint8_t, core::kKeySize> key) {
+    (void)now;
     (void)key;
     return false;
   }
@@ -123,7 +119,6 @@ class LocalGenerator {
   const Book& book() const;
   bool due(std::size_t n, std::int64_t now, const ReseedPolicy& policy) const;
   void reseed(std::int64_t now, KeySource& source);
-  bool collect_ahead(std::int64_t now, KeySource& source, std::span<std::uint8_t, core::kKeySize> key);
   void ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source);
 
   core::SecureBuffer book_;  // Book: seeded flag, counters, the incoming key

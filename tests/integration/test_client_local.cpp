@@ -351,6 +351,36 @@ TEST_CASE("local generator: two keys on their way when half a budget goes fast",
   }
 }
 
+// Threads sharing a Client share its link, and replies come in order on it:
+// the keys on their way are the link's, so whichever thread reseeds next
+// takes the oldest and none is wasted.  Every daemon request is a reseed's
+// key, or one of at most four still on their way.
+TEST_CASE("local generator: threads sharing a client do not spoil each other's keys asked ahead",
+          "[client][local]") {
+  TestDaemon daemon;
+  RequestCounter requests(daemon.socket_path());
+  ClientOptions options = local_options(daemon.socket_path());
+  options.reseed_bytes = 64 * 1024;
+  const Client client(options);
+  std::atomic<std::uint64_t> reseeds{0};
+  std::atomic<std::uint64_t> reseeds_ahead{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 64 * 64 * 1024 / 32; ++i) client.token_bytes(32);
+      const auto* generator = detail::find_thread_generator(daemon.socket_path(), false);
+      reseeds += generator->reseeds();
+      reseeds_ahead += generator->reseeds_ahead();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(client.status().size() > 0);
+  const auto made = requests.since();
+  INFO("reseeds " << reseeds << ", of them asked ahead " << reseeds_ahead << ", daemon requests " << made);
+  CHECK(reseeds >= 128);
+  CHECK(made <= reseeds + 4);
+}
+
 TEST_CASE("local generator: reseeds once the key is reseed_interval old (injected clock)", "[client][local]") {
   TestDaemon daemon;
   RequestCounter requests(daemon.socket_path());
