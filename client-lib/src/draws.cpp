@@ -16,12 +16,9 @@
 
 namespace rngpool::detail {
 
-// A batch never exceeds this, so a long shuffle streams instead of hoarding.
-static constexpr std::size_t kMaxBatch = 4096;
-
 Draws::Draws(const Client& client, std::size_t expected_draws)
     : client_(client),
-      batch_(std::clamp<std::size_t>(expected_draws, 1, kMaxBatch / 8) * 8),
+      batch_(std::span(storage_).first(std::clamp<std::size_t>(expected_draws, 1, kMaxBatch / 8) * 8)),
       used_(batch_.size()) {}
 
 Draws::~Draws() { OPENSSL_cleanse(batch_.data(), batch_.size()); }

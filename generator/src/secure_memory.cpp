@@ -80,6 +80,4 @@ bool SecureBuffer::relock() {
   return locked_;
 }
 
-void wipe(std::span<std::uint8_t> bytes) { OPENSSL_cleanse(bytes.data(), bytes.size()); }
-
 }  // namespace rngpool::core

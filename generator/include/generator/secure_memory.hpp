@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace rngpool::core {
@@ -46,8 +47,17 @@ class SecureBuffer {
   bool locked_ = false;
 };
 
-// OPENSSL_cleanse, for buffers outside SecureBuffer (e.g. socket chunks):
-// a plain memset before free may be removed by the optimiser.
-void wipe(std::span<std::uint8_t> bytes);
+// Zeroes `bytes` in a way the optimiser may not remove, for buffers outside
+// SecureBuffer (e.g. socket chunks) and for every byte the generator
+// serves: a plain memset before free or reuse may be dropped as a dead
+// store.  The empty asm that takes the pointer and clobbers memory is the
+// barrier Linux's memzero_explicit() uses (include/linux/string.h,
+// barrier_data()); inline, so wiping a 32-byte token costs two stores
+// rather than a call through OPENSSL_cleanse's function pointer.
+inline void wipe(std::span<std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  std::memset(bytes.data(), 0, bytes.size());
+  asm volatile("" : : "r"(bytes.data()) : "memory");
+}
 
 }  // namespace rngpool::core
