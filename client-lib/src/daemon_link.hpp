@@ -28,8 +28,9 @@ class DaemonLink final : public Client::State {
 
   const std::string& socket_path() const noexcept override { return options_.socket_path; }
   void fill(std::span<std::uint8_t> out, RequestFlags flags) override;
-  // Straight from the daemon, bypassing the local generator.
-  void fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire_flags);
+  // Straight from the daemon, bypassing the local generator.  Out of line,
+  // so that fill()'s path to the local generator saves no registers for it.
+  [[gnu::noinline]] void fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wire_flags);
   bool local_generator() const noexcept { return local_; }
   // Keys asked for ahead (local_generator.hpp › KeySource): GET_RANDOMs of
   // one key whose replies stay unread until a reseed takes them.  Tops the

@@ -220,10 +220,11 @@ Entry* find(const std::string& socket_path, bool require_hwrng, core::Cipher cip
 
 }  // namespace
 
-LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng,
-                                 core::Cipher cipher) {
-  const int slot = slot_of(require_hwrng, cipher);
-  if (cache.link[slot] == link) return cache.generator[slot];
+// The first call for a (link, slot) pair: find or make the thread's
+// generator.  Kept out of line, so the cache hit below is a few instructions.
+[[gnu::noinline]] static LocalGenerator* thread_generator_found(int slot, std::uint64_t link,
+                                                                const std::string& socket_path,
+                                                                bool require_hwrng, core::Cipher cipher) {
   if (cache.gone) return nullptr;
   Entry* entry = find(socket_path, require_hwrng, cipher);
   if (!entry) {
@@ -234,6 +235,13 @@ LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_p
   cache.link[slot] = link;
   cache.generator[slot] = generator;
   return generator;
+}
+
+LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_path, bool require_hwrng,
+                                 core::Cipher cipher) {
+  const int slot = slot_of(require_hwrng, cipher);
+  if (cache.link[slot] == link) [[likely]] return cache.generator[slot];
+  return thread_generator_found(slot, link, socket_path, require_hwrng, cipher);
 }
 
 const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng,

@@ -80,13 +80,6 @@ void FastKeyErasure::refill() {
   position_ = 0;
 }
 
-void FastKeyErasure::serve(std::span<std::uint8_t> out) {
-  const auto taken = buffer().subspan(position_, out.size());
-  std::memcpy(out.data(), taken.data(), taken.size());
-  core::wipe(taken);
-  position_ += taken.size();
-}
-
 // ---------------------------------------------------------------------------
 // Large requests: a keystream of their own
 // ---------------------------------------------------------------------------
@@ -97,7 +90,7 @@ void FastKeyErasure::generate_direct(std::span<std::uint8_t> out) {
   scrub();
 }
 
-void FastKeyErasure::generate(std::span<std::uint8_t> out) {
+void FastKeyErasure::generate_more(std::span<std::uint8_t> out) {
   if (out.size() >= kDirectBytes) {
     generate_direct(out);
     return;

@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "generator/stream_cipher.hpp"
@@ -60,7 +61,16 @@ class FastKeyErasure {
 
   // Replaces the key (a reseed) and discards all buffered output.
   void rekey(std::span<const std::uint8_t, kKeySize> key);
-  void generate(std::span<std::uint8_t> out);
+  // A small request the buffer holds (a token: the common case) is served
+  // inline, without a call; everything else goes through generate_more().
+  void generate(std::span<std::uint8_t> out) {
+    if (out.empty()) return;
+    if (out.size() <= buffered() && out.size() < kDirectBytes) {
+      serve(out);
+      return;
+    }
+    generate_more(out);
+  }
 
   // The current key, for chaining it into the next reseed.
   std::span<const std::uint8_t, kKeySize> key() const;
@@ -83,7 +93,14 @@ class FastKeyErasure {
   void erase_key();
   void scrub();
   void refill();
-  void serve(std::span<std::uint8_t> out);
+  // Copies out.size() <= buffered() bytes and wipes them in the buffer.
+  void serve(std::span<std::uint8_t> out) {
+    const std::span<std::uint8_t> taken(memory_.data() + kBlockSize + position_, out.size());
+    std::memcpy(out.data(), taken.data(), taken.size());
+    core::wipe(taken);
+    position_ += taken.size();
+  }
+  void generate_more(std::span<std::uint8_t> out);
   void generate_direct(std::span<std::uint8_t> out);
 
   StreamCipher cipher_;
