@@ -140,9 +140,8 @@ void LocalGenerator::reseed(std::int64_t now, KeySource& source) {
 // still serves one reseed alone and honours the same flags; only its age
 // differs, and a key asked for more than kAheadLifetime before its reseed
 // is dropped (the link wipes its reply) for the next one or a fresh fetch.
-// The age limit (the interval)
-// is not asked ahead: a key that old is the sign of an idle thread, for
-// which a round trip costs nothing that matters.
+// The age limit (the interval) is not asked ahead: a key that old is the
+// sign of an idle thread, for which a round trip costs nothing that matters.
 // ---------------------------------------------------------------------------
 
 void LocalGenerator::ask_ahead(std::size_t n, std::int64_t now, const ReseedPolicy& policy, KeySource& source) {

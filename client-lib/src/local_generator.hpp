@@ -21,10 +21,11 @@
 //    could serve, without relying on pthread_atfork;
 //  - a thread's generators are wiped when it exits, and at every reseed;
 //  - the next key is asked for when half the byte budget is spent (and the
-//    one after it too when that half went fast) and collected at the reseed, so a reseed does not wait a round trip; until
-//    then it is in the kernel's socket buffer, not in this process, and a
-//    key asked for more than kAheadLifetime before the reseed is discarded
-//    for a fresh one.
+//    one after it too when that half went fast) and collected at the
+//    reseed, so a reseed does not wait a round trip; until then it is in
+//    the kernel's socket buffer, not in this process, and a key asked for
+//    more than kAheadLifetime before the reseed is discarded for a fresh
+//    one.
 // Prediction-resistance requests never come here (DaemonLink sends them to
 // the daemon).
 #pragma once
@@ -47,7 +48,7 @@ using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
 // A key asked for ahead is used only within this time of the asking: the
 // key a reseed installs left the daemon at most this long before.
 inline constexpr std::chrono::nanoseconds kAheadLifetime = std::chrono::seconds(1);
-// At most this many keys are asked for ahead by one generator.
+// At most this many keys are on their way for one generator's reseeds.
 inline constexpr std::size_t kKeysAhead = 2;
 
 // When a key must be replaced.  `clock` null or empty: CLOCK_MONOTONIC_COARSE
