@@ -273,9 +273,15 @@ void DaemonLink::fill_from_daemon(std::span<std::uint8_t> out, std::uint16_t wir
 // connection and the reseed's own fetch reports what is true then.
 // ---------------------------------------------------------------------------
 
+// A closed connection took its unread replies with it, and one opened by
+// our parent (we are a fork child) carries the parent's.
+void DaemonLink::forget_keys_ahead_not_ours() noexcept {
+  if (!socket_.is_open() || owner_ != ::getpid()) ahead_count_ = 0;
+}
+
 void DaemonLink::request_keys_ahead(std::size_t keys, std::uint16_t wire, std::int64_t now) {
   const auto lock = lock_for_exchange();
-  if (socket_.is_open() && owner_ != ::getpid()) ahead_count_ = 0;  // a fork child: they are the parent's
+  forget_keys_ahead_not_ours();
   const auto end = ahead_.begin() + static_cast<std::ptrdiff_t>(ahead_count_);
   std::size_t on_the_way = static_cast<std::size_t>(
       std::count_if(ahead_.begin(), end, [&](const KeyAhead& k) { return k.wire_flags == wire; }));
@@ -313,7 +319,7 @@ void DaemonLink::drop_oldest_key_ahead() noexcept {
 }
 
 void DaemonLink::discard_keys_ahead() noexcept {
-  if (!socket_.is_open() || owner_ != ::getpid()) ahead_count_ = 0;
+  forget_keys_ahead_not_ours();
   std::array<std::uint8_t, core::kKeySize> unused{};
   while (ahead_count_ > 0) {
     const std::uint32_t id = ahead_[0].request;
@@ -329,7 +335,7 @@ void DaemonLink::discard_keys_ahead() noexcept {
 // is wiped and refused.
 bool DaemonLink::take_key_ahead(std::uint16_t wire, std::int64_t now, std::span<std::uint8_t, core::kKeySize> key) {
   const auto lock = lock_for_exchange();
-  if (!socket_.is_open() || owner_ != ::getpid()) ahead_count_ = 0;
+  forget_keys_ahead_not_ours();
   while (ahead_count_ > 0) {
     const KeyAhead oldest = ahead_[0];
     drop_oldest_key_ahead();

@@ -53,6 +53,7 @@ class DaemonLink final : public Client::State {
                                         std::uint32_t id);
   protocol::Header read_reply_header(protocol::Opcode opcode, std::uint32_t id);
   bool read_key_reply(std::uint32_t id, std::span<std::uint8_t, core::kKeySize> key);
+  void forget_keys_ahead_not_ours() noexcept;
   void discard_keys_ahead() noexcept;
   void drop_oldest_key_ahead() noexcept;
   void read_payload(std::span<std::uint8_t> out);

@@ -221,9 +221,9 @@ Entry* find(const std::string& socket_path, bool require_hwrng, core::Cipher cip
 
 // The first call for a (link, slot) pair: find or make the thread's
 // generator.  Kept out of line, so the cache hit below is a few instructions.
-[[gnu::noinline]] static LocalGenerator* thread_generator_found(int slot, std::uint64_t link,
-                                                                const std::string& socket_path,
-                                                                bool require_hwrng, core::Cipher cipher) {
+[[gnu::noinline]] static LocalGenerator* find_or_make_thread_generator(int slot, std::uint64_t link,
+                                                                        const std::string& socket_path,
+                                                                        bool require_hwrng, core::Cipher cipher) {
   if (cache.gone) return nullptr;
   Entry* entry = find(socket_path, require_hwrng, cipher);
   if (!entry) {
@@ -240,7 +240,7 @@ LocalGenerator* thread_generator(std::uint64_t link, const std::string& socket_p
                                  core::Cipher cipher) {
   const int slot = slot_of(require_hwrng, cipher);
   if (cache.link[slot] == link) [[likely]] return cache.generator[slot];
-  return thread_generator_found(slot, link, socket_path, require_hwrng, cipher);
+  return find_or_make_thread_generator(slot, link, socket_path, require_hwrng, cipher);
 }
 
 const LocalGenerator* find_thread_generator(const std::string& socket_path, bool require_hwrng,

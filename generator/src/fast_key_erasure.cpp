@@ -28,8 +28,6 @@ std::span<std::uint8_t, FastKeyErasure::kBlockSize> FastKeyErasure::first_block(
   return memory_.bytes().first<kBlockSize>();
 }
 
-std::span<std::uint8_t> FastKeyErasure::buffer() { return memory_.bytes().subspan(kBlockSize); }
-
 // ---------------------------------------------------------------------------
 // The key ratchet
 //

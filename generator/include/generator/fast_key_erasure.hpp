@@ -89,13 +89,13 @@ class FastKeyErasure {
  private:
   std::span<std::uint8_t, kKeySize> key_slot();
   std::span<std::uint8_t, kBlockSize> first_block();
-  std::span<std::uint8_t> buffer();
+  std::span<std::uint8_t> buffer() { return memory_.bytes().subspan(kBlockSize); }
   void erase_key();
   void scrub();
   void refill();
   // Copies out.size() <= buffered() bytes and wipes them in the buffer.
   void serve(std::span<std::uint8_t> out) {
-    const std::span<std::uint8_t> taken(memory_.data() + kBlockSize + position_, out.size());
+    const auto taken = buffer().subspan(position_, out.size());
     std::memcpy(out.data(), taken.data(), taken.size());
     core::wipe(taken);
     position_ += taken.size();
